@@ -1,0 +1,283 @@
+#include "gt/graph_client.hpp"
+
+#include <sstream>
+
+#include "gt/interrupt.hpp"
+#include "gt/json_codec.hpp"
+
+namespace gt {
+
+namespace {
+
+using std::chrono::milliseconds;
+
+std::string status_line(const HttpResponse& r) {
+  std::string s = std::to_string(r.status);
+  if (!r.reason.empty()) s += " " + r.reason;
+  return s;
+}
+
+std::string ms_since(Clock::time_point start, Clock::time_point end) {
+  return std::to_string(std::chrono::duration_cast<milliseconds>(end - start).count()) + " ms";
+}
+
+// Graph's Location header for a created thread ends in threads('<id>'), with quotes doubled.
+std::string id_from_location(std::string_view location) {
+  const auto start = location.rfind("threads('");
+  if (start == std::string_view::npos) return {};
+  std::string id;
+  for (std::size_t i = start + 9; i < location.size(); ++i) {
+    if (location[i] == '\'') {
+      if (i + 1 < location.size() && location[i + 1] == '\'') {
+        id += '\'';
+        ++i;
+        continue;
+      }
+      return id;
+    }
+    id += location[i];
+  }
+  return {};
+}
+
+}  // namespace
+
+GraphClient::GraphClient(Deps deps, GraphClientOptions options)
+    : deps_(std::move(deps)), options_(std::move(options)) {}
+
+void GraphClient::log(const std::string& line) {
+  if (deps_.verbose) *deps_.verbose << line << '\n' << std::flush;
+}
+
+HttpRequest GraphClient::build_create_thread(std::string_view group_id, const ThreadRequest& thread,
+                                             std::string_view bearer,
+                                             const std::string& client_request_id) const {
+  HttpRequest req;
+  req.method = "POST";
+  req.scheme = options_.base.scheme;
+  req.host = options_.base.host;
+  req.port = options_.base.port;
+  req.target = threads_path(options_.base, options_.api_version, group_id);
+  req.headers = {
+      {"Authorization", "Bearer " + std::string(bearer)},
+      {"Content-Type", "application/json"},
+      {"Accept", "application/json"},
+      {"client-request-id", client_request_id},
+      {"User-Agent", options_.user_agent},
+  };
+  req.body = encode_thread_request(thread);
+  return req;
+}
+
+Result<CreatedThread> GraphClient::create_thread(std::string_view group_id,
+                                                 const ThreadRequest& thread,
+                                                 const AccessToken& token) {
+  auto response = send_with_retries(
+      [&](const std::string& crid) {
+        return build_create_thread(group_id, thread, token.value, crid);
+      },
+      Idempotency::kUnsafe, "create the thread");
+  if (!response) return std::move(response).error();
+  auto decoded = decode_created_thread(response->body);
+  CreatedThread created;
+  if (decoded) {
+    created = std::move(decoded).value();
+  } else {
+    // The thread exists (2xx); an unexpected body must not turn that into a failure.
+    created.raw_json = response->body;
+  }
+  if (created.id.empty()) created.id = id_from_location(response->header("Location"));
+  return created;
+}
+
+Result<HttpResponse> GraphClient::send_with_retries(
+    const std::function<HttpRequest(const std::string&)>& build, Idempotency idempotency,
+    std::string_view what) {
+  const int max_attempts = options_.retry.max_retries + 1;
+  for (int attempt = 1;; ++attempt) {
+    const std::string crid = deps_.new_request_id();
+    if (interrupted()) {
+      Error e{ErrorKind::kInterrupted, "interrupted before sending; nothing was sent"};
+      return e;
+    }
+    if (deps_.clock.now() >= options_.deadline) {
+      Error e = Error::network("--timeout reached before attempt " + std::to_string(attempt) +
+                               " could start; nothing more was sent");
+      e.hint = "raise --timeout";
+      return e;
+    }
+    const HttpRequest request = build(crid);
+    log("> " + request.method + " " + request.url() + "  attempt " + std::to_string(attempt) + "/" +
+        std::to_string(max_attempts) + "  client-request-id " + crid);
+    const auto started = deps_.clock.now();
+    HttpResponse response;
+    TransportError terr;
+    const bool ok = deps_.transport.send(request, options_.deadline, response, terr);
+    const auto finished = deps_.clock.now();
+
+    RetryDecision decision;
+    if (!ok) {
+      log("< failed after " + ms_since(started, finished) + ": " + terr.message + " (" +
+          (terr.request_bytes_written ? "request sent" : "nothing sent") + ")");
+      if (terr.failure == TransportFailure::kInterrupted) {
+        Error e{ErrorKind::kInterrupted,
+                terr.request_bytes_written
+                    ? "interrupted after the request was sent: outcome unknown, the server may "
+                      "have acted on it (client-request-id " +
+                          crid + ")"
+                    : "interrupted; nothing was sent"};
+        e.client_request_id = crid;
+        return e;
+      }
+      decision =
+          decide_after_transport_error(terr, attempt, idempotency, options_.retry, deps_.jitter);
+      if (decision.verdict == RetryVerdict::kUnknown) {
+        Error e{ErrorKind::kOutcomeUnknown,
+                "outcome unknown: " + terr.message +
+                    " after the request was sent; Graph may or may not have done it (could not " +
+                    std::string(what) + " for certain)"};
+        e.hint =
+            "check before running again; it was not retried automatically to avoid a "
+            "duplicate. Quote client-request-id " +
+            crid + " to support";
+        e.client_request_id = crid;
+        e.http_status = terr.status;
+        return e;
+      }
+      if (decision.verdict == RetryVerdict::kGiveUp) {
+        Error e = Error::network(
+            terr.message + "; nothing was sent" +
+            (attempt > 1 ? " (after " + std::to_string(attempt) + " attempts)" : std::string()));
+        e.client_request_id = crid;
+        return e;
+      }
+    } else {
+      std::string line = "< " + status_line(response) + "  " + ms_since(started, finished);
+      if (auto rid = response.header("request-id"); !rid.empty()) {
+        line += "  request-id " + std::string(rid);
+      }
+      if (response.status >= 200 && response.status < 300) {
+        log(line);
+        return response;
+      }
+      decision = decide_after_response(response, attempt, idempotency, options_.retry,
+                                       deps_.clock.wall_now(), deps_.jitter);
+      if (decision.verdict != RetryVerdict::kRetry) log(line);
+      if (decision.verdict == RetryVerdict::kUnknown) {
+        Error e = error_from_response(response, crid, what);
+        e.kind = ErrorKind::kOutcomeUnknown;
+        e.message = "outcome unknown: Graph's gateway timed out (" + status_line(response) +
+                    ") while the backend was handling the request; it may or may not have been "
+                    "done (could not " +
+                    std::string(what) + " for certain)";
+        e.hint =
+            "check before running again; it was not retried automatically to avoid a "
+            "duplicate";
+        return e;
+      }
+      if (decision.verdict == RetryVerdict::kGiveUp) {
+        Error e = error_from_response(response, crid, what);
+        if (attempt > 1 && (response.status == 429 || response.status >= 500)) {
+          e.message += " (after " + std::to_string(attempt) + " attempts)";
+        }
+        return e;
+      }
+      line += "  retry in " + format_delay(decision.delay) + " (" + decision.reason + ")";
+      log(line);
+    }
+
+    // kRetry: only if the wait still fits in the command's time budget.
+    const auto resume_at = deps_.clock.now() + decision.delay;
+    if (resume_at >= options_.deadline) {
+      if (ok) {
+        Error e = error_from_response(response, crid, what);
+        e.message += " (a retry after " + format_delay(decision.delay) + " would pass --timeout)";
+        return e;
+      }
+      Error e = Error::network(terr.message + "; nothing was sent (a retry after " +
+                               format_delay(decision.delay) + " would pass --timeout)");
+      e.client_request_id = crid;
+      return e;
+    }
+    if (!deps_.clock.sleep_for(decision.delay)) {
+      Error e{ErrorKind::kInterrupted, "interrupted while waiting to retry; nothing more was sent"};
+      e.client_request_id = crid;
+      return e;
+    }
+  }
+}
+
+Error GraphClient::error_from_response(const HttpResponse& response,
+                                       const std::string& client_request_id,
+                                       std::string_view what) const {
+  Error e;
+  e.kind = ErrorKind::kGraph;
+  e.http_status = response.status;
+  e.client_request_id = client_request_id;
+  e.request_id = std::string(response.header("request-id"));
+  e.date = std::string(response.header("Date"));
+  std::string detail;
+  if (const auto body = decode_graph_error(response.body)) {
+    e.code = body->code;
+    if (!body->request_id.empty()) e.request_id = body->request_id;
+    if (!body->client_request_id.empty()) e.client_request_id = body->client_request_id;
+    if (!body->date.empty()) e.date = body->date;
+    detail = body->code;
+    if (!body->message.empty()) detail += (detail.empty() ? "" : ": ") + body->message;
+  } else if (!response.body.empty()) {
+    detail = response.body.substr(0, 200);
+    for (char& c : detail) {
+      if (static_cast<unsigned char>(c) < 0x20) c = ' ';
+    }
+  }
+  const std::string head = "could not " + std::string(what) + ": Graph answered " +
+                           status_line(response) + (detail.empty() ? "" : ": " + detail);
+  e.message = head;
+  switch (response.status) {
+    case 401:
+      e.kind = ErrorKind::kAuth;
+      e.hint =
+          "the token is missing, expired or not for Microsoft Graph; get a fresh delegated "
+          "token";
+      break;
+    case 403:
+      e.kind = ErrorKind::kAuth;
+      e.hint =
+          "this needs a delegated token with Group-Conversation.ReadWrite.All or "
+          "Group.ReadWrite.All, and a signed-in user allowed to post in the group "
+          "(app-only tokens are refused)";
+      break;
+    case 404:
+      e.hint =
+          "check --group: it must be the id (GUID) of a Microsoft 365 group, which has a "
+          "group mailbox";
+      break;
+    case 429:
+      e.hint = "throttled by Graph; wait and try again, or raise --retries/--timeout";
+      break;
+    default:
+      break;
+  }
+  return e;
+}
+
+std::string describe_request(const HttpRequest& request) {
+  std::ostringstream out;
+  out << request.method << ' ' << request.url() << " HTTP/1.1\n";
+  for (const auto& h : request.headers) {
+    out << h.name << ": ";
+    if (h.name == "Authorization") {
+      const auto space = h.value.find(' ');
+      const std::string scheme = space == std::string::npos ? "" : h.value.substr(0, space + 1);
+      const std::string secret = space == std::string::npos ? h.value : h.value.substr(space + 1);
+      out << scheme << redact_token(secret);
+    } else {
+      out << h.value;
+    }
+    out << '\n';
+  }
+  out << '\n' << request.body << '\n';
+  return out.str();
+}
+
+}  // namespace gt

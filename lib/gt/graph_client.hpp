@@ -1,0 +1,78 @@
+// gt/graph_client: Microsoft Graph operations on group conversation threads.
+//
+// Builds each request (URL with an encoded group id, headers, body), sends it through a Transport
+// with retries decided by gt/retry, and turns every outcome into either a value or an Error whose
+// kind is the exit code:
+//   2xx                          -> the decoded thread
+//   401 / 403                    -> kAuth, with Graph's code/message and what to do
+//   429 / 503 (after retries)    -> kGraph
+//   504 on a create              -> kOutcomeUnknown (the backend may have created the thread)
+//   other status                 -> kGraph, with code, message, request-id, client-request-id, date
+//   transport, nothing written   -> retried; finally kNetwork ("nothing was created")
+//   transport, bytes written     -> kOutcomeUnknown, never retried, names the client-request-id
+//   SIGINT                       -> kInterrupted (says whether the request may have been sent)
+#pragma once
+
+#include <functional>
+#include <ostream>
+#include <string>
+#include <string_view>
+
+#include "gt/auth.hpp"
+#include "gt/clock.hpp"
+#include "gt/error.hpp"
+#include "gt/http.hpp"
+#include "gt/model.hpp"
+#include "gt/retry.hpp"
+#include "gt/url.hpp"
+
+namespace gt {
+
+struct GraphClientOptions {
+  BaseUrl base;                      // e.g. https://graph.microsoft.com
+  std::string api_version = "v1.0";  // "v1.0" or "beta"
+  RetryPolicy retry;                 // --retries
+  Clock::time_point deadline;        // end of the whole command (--timeout)
+  std::string user_agent = "graph-threads";
+};
+
+class GraphClient {
+ public:
+  struct Deps {
+    Transport& transport;
+    Clock& clock;
+    std::function<std::string()> new_request_id;  // a fresh client-request-id per attempt
+    std::function<double()> jitter;               // [0, 1) for backoff
+    std::ostream* verbose = nullptr;              // attempt log (--verbose); nullptr = quiet
+  };
+
+  GraphClient(Deps deps, GraphClientOptions options);
+
+  // The exact request create_thread would send first. `bearer` is put in the Authorization header
+  // as given (callers pass a placeholder for --dry-run).
+  HttpRequest build_create_thread(std::string_view group_id, const ThreadRequest& thread,
+                                  std::string_view bearer,
+                                  const std::string& client_request_id) const;
+
+  // POST {base}/{version}/groups/{group_id}/threads.
+  // REQUIRES: the request passed validate_thread_request().
+  Result<CreatedThread> create_thread(std::string_view group_id, const ThreadRequest& thread,
+                                      const AccessToken& token);
+
+ private:
+  Result<HttpResponse> send_with_retries(
+      const std::function<HttpRequest(const std::string&)>& build, Idempotency idempotency,
+      std::string_view what);
+  Error error_from_response(const HttpResponse& response, const std::string& client_request_id,
+                            std::string_view what) const;
+  void log(const std::string& line);
+
+  Deps deps_;
+  GraphClientOptions options_;
+};
+
+// Renders a request the way --dry-run shows it: request line, headers (Authorization redacted),
+// blank line, body.
+std::string describe_request(const HttpRequest& request);
+
+}  // namespace gt
