@@ -1,0 +1,87 @@
+// emulator/server: a Boost.Beast HTTP/1.1 server (TLS or plain) on one io_context, keep-alive,
+// many concurrent connections, in front of a GraphService and a FaultPlan.
+//
+// Per accepted connection the server asks the FaultPlan for a connection fault (kDropOnAccept,
+// kStallHandshake); per request read it records the request (see received()) and asks for a
+// request fault, then answers through the GraphService unless the fault says otherwise (see
+// emulator/faults.hpp for what each kind does on the wire).
+//
+// Requests whose header exceeds max_header_bytes get 431, bodies over max_body_bytes 413, and
+// unparseable requests 400; each closes the connection. Keep-alive follows the request
+// (HTTP/1.1 default on, "Connection: close" off). "Expect: 100-continue" is honoured. Idle
+// keep-alive connections are closed after two minutes.
+//
+// The only emulator file that includes Beast/Asio/OpenSSL.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "emulator/certs.hpp"
+#include "emulator/faults.hpp"
+#include "emulator/graph_service.hpp"
+#include "gt/error.hpp"
+#include "gt/http.hpp"
+
+namespace gt::emulator {
+
+// One request as the server handled it, for logs.
+struct RequestLog {
+  std::string method;
+  std::string target;
+  int status = 0;  // 0: no (complete) answer was sent (kStall, kDropAfterRead, kTruncateBody)
+  std::chrono::milliseconds elapsed{0};  // from the request read to the answer written
+  FaultKind fault = FaultKind::kNone;
+};
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";     // an IP literal, or "localhost" (binds 127.0.0.1)
+  std::uint16_t port = 0;             // 0: the OS picks one; see Server::port()
+  std::optional<CertificatePem> tls;  // nullopt: plain HTTP; TLS 1.2 minimum otherwise
+  std::size_t max_header_bytes = 64 * 1024;
+  std::size_t max_body_bytes = 8 * 1024 * 1024;
+  // Called on the server thread once each request read has been handled (answered, dropped or
+  // stalled); must not block; may be empty.
+  std::function<void(const RequestLog&)> on_request;
+};
+
+class Server {
+ public:
+  Server(ServerOptions options, GraphService& service, FaultPlan& faults);
+  ~Server();  // stops
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds and starts serving on a background thread. Fails (kNetwork) when the address cannot be
+  // bound, (kUsage) when the host is not an IP literal or "localhost", when the certificate or key
+  // is unusable, or when called twice.
+  Status start();
+  // Stops accepting, closes every connection (stalled ones included), joins the thread.
+  // Idempotent; the server cannot be started again.
+  // REQUIRES: not called on the server thread (e.g. from on_request).
+  void stop();
+
+  // REQUIRES: start() succeeded.
+  std::uint16_t port() const;
+  // "https://127.0.0.1:PORT" (or http://; IPv6 as "https://[::1]:PORT").
+  // REQUIRES: start() succeeded.
+  std::string url() const;
+
+  // Every request read, in arrival order (for tests that assert on what the client sent); scheme,
+  // host and port are the listener's, headers are as received. Requests rejected with 400/413/431
+  // are not recorded. Thread-safe.
+  std::vector<HttpRequest> received() const;
+  std::size_t connections_accepted() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace gt::emulator
