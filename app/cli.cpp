@@ -1,0 +1,93 @@
+#include "app/cli.hpp"
+
+#include <CLI/CLI.hpp>
+#include <ostream>
+
+#include "app/create_command.hpp"
+#include "app/global_options.hpp"
+#include "gt/format.hpp"
+
+namespace gt::app {
+
+namespace {
+
+constexpr const char* kFooter =
+    "Environment:\n"
+    "  GRAPH_TOKEN       access token (when --token/--token-file are not given)\n"
+    "  GRAPH_BASE_URL    Graph root URL (when --base-url/--cloud are not given)\n"
+    "  SSL_CERT_FILE     trust store file (OpenSSL; replaces the system default)\n"
+    "  SSL_CERT_DIR      trust store directory (OpenSSL; replaces the system default)\n"
+    "\n"
+    "Exit codes:\n"
+    "  0    success (thread created)\n"
+    "  1    Microsoft Graph returned an error (after retries)\n"
+    "  2    usage or input error; nothing was sent\n"
+    "  3    no token, 401 or 403, or a token that cannot create threads (app-only, expired)\n"
+    "  4    network or TLS failure before the request was written; nothing was created\n"
+    "  5    outcome unknown: the request was sent but no complete response came back; the\n"
+    "       thread may exist (never retried automatically)\n"
+    "  130  interrupted\n"
+    "\n"
+    "Run 'graph-threads COMMAND --help' for a command's flags.";
+
+// CLI11 builds its own messages; prefix them like every other error and point at help.
+int usage_error(Io& io, const std::string& message, const std::string& help_for) {
+  io.err << kProgram << ": " << message << '\n'
+         << "Run '" << kProgram << (help_for.empty() ? "" : " " + help_for)
+         << " --help' for usage.\n";
+  return exit_code(ErrorKind::kUsage);
+}
+
+}  // namespace
+
+CommandLine::CommandLine()
+    : app(std::make_unique<CLI::App>(
+          "Post to Microsoft 365 group conversations through Microsoft Graph.", kProgram)) {
+  app->set_version_flag("--version", std::string(kProgram) + " " + GT_VERSION);
+  app->footer(kFooter);
+  app->require_subcommand(0, 1);
+  // Global flags are accepted before or after the subcommand name.
+  app->fallthrough();
+  app->get_formatter()->column_width(34);
+  add_global_options(*app, globals);
+  create_cmd = setup_create(*app, create);
+}
+
+CommandLine::~CommandLine() = default;
+
+std::optional<int> parse_command_line(CommandLine& cl, const std::vector<std::string>& args,
+                                      Io& io) {
+  if (args.empty()) {
+    io.out << cl.app->help();
+    return 0;
+  }
+  // CLI11 consumes a vector from the back.
+  std::vector<std::string> reversed(args.rbegin(), args.rend());
+  try {
+    cl.app->parse(reversed);
+  } catch (const CLI::CallForHelp&) {
+    io.out << (cl.create_cmd->parsed() ? cl.create_cmd->help(kProgram) : cl.app->help());
+    return 0;
+  } catch (const CLI::CallForAllHelp&) {
+    io.out << cl.app->help("", CLI::AppFormatMode::All);
+    return 0;
+  } catch (const CLI::CallForVersion&) {
+    io.out << kProgram << ' ' << GT_VERSION << '\n';
+    return 0;
+  } catch (const CLI::ParseError& e) {
+    // CLI11 exits 100-127 for parse errors; the contract is 2 for every usage error.
+    return usage_error(io, e.what(), cl.create_cmd->parsed() ? "create" : "");
+  }
+  if (!cl.create_cmd->parsed()) {
+    return usage_error(io, "a command is required (try 'create')", "");
+  }
+  return std::nullopt;
+}
+
+int run(const std::vector<std::string>& args, Io& io, const Env& env, Deps& deps) {
+  CommandLine cl;
+  if (auto code = parse_command_line(cl, args, io)) return *code;
+  return run_create(cl.create, cl.globals, io, env, deps);
+}
+
+}  // namespace gt::app

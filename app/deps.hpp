@@ -1,0 +1,31 @@
+// app/deps: the capabilities commands need, handed in lazily. Nothing here is built until a command
+// asks for it, so --help, --version, usage errors and --dry-run never create a TLS context.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "gt/clock.hpp"
+#include "gt/error.hpp"
+#include "gt/http.hpp"
+
+namespace gt::app {
+
+struct TransportConfig {
+  std::string cacert_file;  // --cacert; "" for the system store only
+};
+
+struct Deps {
+  Clock& clock;
+  // Builds the HTTP transport. Fails (kUsage) for an unusable --cacert.
+  std::function<Result<std::unique_ptr<Transport>>(const TransportConfig&)> make_transport;
+  std::function<std::string()> new_request_id;
+  std::function<double()> jitter;  // [0, 1)
+};
+
+// The real capabilities: BeastTransport, SystemClock, random UUIDs. Defined in real_deps.cpp, the
+// only app file that names BeastTransport; linked into the executable only.
+Deps make_real_deps();
+
+}  // namespace gt::app

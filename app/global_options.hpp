@@ -1,0 +1,66 @@
+// app/global_options: flags every command accepts (before or after the subcommand name), and their
+// resolution against the environment into Settings that commands act on.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "app/env.hpp"
+#include "gt/auth.hpp"
+#include "gt/clock.hpp"
+#include "gt/format.hpp"
+#include "gt/url.hpp"
+
+namespace CLI {
+class App;
+class Option;
+}  // namespace CLI
+
+namespace gt::app {
+
+// Raw flag values, as CLI11 bound them. Nothing is interpreted until resolve_settings().
+struct GlobalOptions {
+  std::string token;       // --token
+  std::string token_file;  // --token-file FILE|-
+  std::string base_url;    // --base-url
+  std::string cloud;       // --cloud
+  std::string api_version = "v1.0";
+  std::string cacert;  // --cacert
+  std::string output;  // -o/--output; "" = table on a terminal, json otherwise
+  bool dry_run = false;
+  bool verbose = false;
+  double timeout_seconds = 60;
+  int retries = 3;
+
+  // Set by add_global_options; used to tell "given" from "defaulted".
+  CLI::Option* base_url_opt = nullptr;
+  CLI::Option* cloud_opt = nullptr;
+};
+
+void add_global_options(CLI::App& app, GlobalOptions& options);
+
+// What the flags and environment mean, validated.
+struct Settings {
+  BaseUrl base;
+  std::string base_source;  // "--base-url", "--cloud usgov", "GRAPH_BASE_URL", "default"
+  std::string api_version;
+  OutputFormat output = OutputFormat::kJson;
+  FormatOptions format;
+  bool dry_run = false;
+  bool verbose = false;
+  Clock::duration timeout{};
+  int retries = 3;
+  std::string cacert;
+};
+
+// Precedence for the Graph root: --base-url, then --cloud, then GRAPH_BASE_URL, then the global
+// cloud. Both --base-url and --cloud on one command line is a usage error. Fails (kUsage) naming
+// the flag or variable that is wrong.
+Result<Settings> resolve_settings(const GlobalOptions& options, const Env& env, const Io& io);
+
+// The token, if any: --token, then --token-file (- reads stdin), then GRAPH_TOKEN. nullopt when
+// none is configured. Fails (kUsage) for an unreadable file or a malformed token.
+Result<std::optional<AccessToken>> resolve_token(const GlobalOptions& options, const Env& env,
+                                                 Io& io);
+
+}  // namespace gt::app
