@@ -1,0 +1,39 @@
+# bash completion for graph-threads                                   -*- shell-script -*-
+# Install as /usr/share/bash-completion/completions/graph-threads, or source it.
+
+_graph_threads() {
+  local cur prev words cword
+  if declare -F _init_completion >/dev/null; then
+    _init_completion || return
+  else
+    cur="${COMP_WORDS[COMP_CWORD]}"
+    prev="${COMP_WORDS[COMP_CWORD-1]}"
+    words=("${COMP_WORDS[@]}")
+    cword=$COMP_CWORD
+  fi
+
+  local global="--token --token-file --base-url --cloud --api-version --cacert --timeout
+                --retries -o --output --dry-run -v --verbose --version -h --help"
+  local create="--group --topic --body --body-file --content-type --to --cc --participant --input"
+
+  case "$prev" in
+    --cloud) COMPREPLY=($(compgen -W "global usgov dod china" -- "$cur")); return ;;
+    --api-version) COMPREPLY=($(compgen -W "v1.0 beta" -- "$cur")); return ;;
+    -o|--output) COMPREPLY=($(compgen -W "json table id" -- "$cur")); return ;;
+    --content-type) COMPREPLY=($(compgen -W "text html" -- "$cur")); return ;;
+    --token-file|--cacert|--body-file|--input) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    --token|--base-url|--timeout|--retries|--group|--topic|--body|--to|--cc|--participant)
+      return ;;
+  esac
+
+  local command="" w
+  for w in "${words[@]:1:cword-1}"; do
+    [[ "$w" == create ]] && command=create
+  done
+  if [[ -z "$command" ]]; then
+    COMPREPLY=($(compgen -W "create $global" -- "$cur"))
+  else
+    COMPREPLY=($(compgen -W "$create $global" -- "$cur"))
+  fi
+}
+complete -F _graph_threads graph-threads
