@@ -175,6 +175,17 @@ TEST_CASE("e2e: connection refused exits 4 after retrying") {
   CHECK(contains(r.err, "attempt 2/2"));
 }
 
+TEST_CASE("e2e: a host name that does not resolve exits 4 and says so") {
+  // A 70-character label cannot be put in a DNS query, so the resolver fails locally: the test
+  // never depends on (or reaches) a DNS server.
+  const std::string host = std::string(70, 'a') + ".example";
+  auto r = run({GT_CLI_PATH, "create", "--base-url", "https://" + host, "--token", "t", "--group",
+                kGroup, "--topic", "T", "--body", "B"});
+  CHECK(r.exit_code == 4);
+  CHECK(contains(r.err, "could not resolve " + host));
+  CHECK(contains(r.err, "nothing was sent"));
+}
+
 TEST_CASE("e2e: throttling is retried after Retry-After and creates exactly one thread") {
   Emulator e;
   e.faults.push({.kind = FaultKind::kStatus, .status = 429, .retry_after = "1"});
