@@ -23,6 +23,7 @@
 #include <string_view>
 #include <vector>
 
+#include "emulator/handler.hpp"
 #include "gt/http.hpp"
 #include "gt/model.hpp"
 
@@ -42,12 +43,12 @@ struct StoredThread {
   ThreadRequest request;  // what the client sent, as decoded
 };
 
-class GraphService {
+class GraphService final : public Handler {
  public:
   explicit GraphService(ServiceOptions options);
 
   // Thread-safe.
-  HttpResponse handle(const HttpRequest& request);
+  HttpResponse handle(const HttpRequest& request) override;
 
   // Every thread created so far (successful creates only), in creation order. Thread-safe.
   std::vector<StoredThread> threads() const;

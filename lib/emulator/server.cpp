@@ -200,13 +200,13 @@ void log_exception(std::exception_ptr e) {
 }  // namespace
 
 struct Server::Impl {
-  Impl(ServerOptions o, GraphService& s, FaultPlan& f)
+  Impl(ServerOptions o, Handler& s, FaultPlan& f)
       : options(std::move(o)), service(s), faults(f) {}
 
   // Declaration order matters for destruction: the io_context (and with it any coroutine frame
   // still suspended) must go before the registry and the TLS context those frames refer to.
   ServerOptions options;
-  GraphService& service;
+  Handler& service;
   FaultPlan& faults;
   std::optional<ssl::context> tls_context;
   std::map<std::uint64_t, std::function<void()>> open_connections;  // server thread only
@@ -580,7 +580,7 @@ net::awaitable<void> Server::Impl::wait_for_peer_close(beast::tcp_stream& lowest
 
 // ---- Server ------------------------------------------------------------------------------------
 
-Server::Server(ServerOptions options, GraphService& service, FaultPlan& faults)
+Server::Server(ServerOptions options, Handler& service, FaultPlan& faults)
     : impl_(std::make_unique<Impl>(std::move(options), service, faults)) {}
 
 Server::~Server() {

@@ -26,6 +26,7 @@
 #include "emulator/certs.hpp"
 #include "emulator/faults.hpp"
 #include "emulator/graph_service.hpp"
+#include "emulator/handler.hpp"
 #include "gt/error.hpp"
 #include "gt/http.hpp"
 
@@ -53,7 +54,7 @@ struct ServerOptions {
 
 class Server {
  public:
-  Server(ServerOptions options, GraphService& service, FaultPlan& faults);
+  Server(ServerOptions options, Handler& service, FaultPlan& faults);
   ~Server();  // stops
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
