@@ -1,10 +1,18 @@
 // emulator/server: a Boost.Beast HTTP/1.1 server (TLS or plain) on one io_context, keep-alive,
-// many concurrent connections, in front of a GraphService and a FaultPlan.
+// many concurrent connections, in front of any Handler (usually an emulator::Router), a FaultPlan
+// and optional Limits.
 //
 // Per accepted connection the server asks the FaultPlan for a connection fault (kDropOnAccept,
-// kStallHandshake); per request read it records the request (see received()) and asks for a
-// request fault, then answers through the GraphService unless the fault says otherwise (see
-// emulator/faults.hpp for what each kind does on the wire).
+// kStallHandshake). Per request read it records the request (see received()), asks for a request
+// fault, and then:
+//   1. kStall holds the connection; kDelay waits (asynchronously) before going on;
+//   2. a kStatus fault is answered at once, without limits or the handler;
+//   3. otherwise Limits::admit() decides: a rejection is answered 429 at once; an admitted request
+//      holds its slot while the server waits the configured latency (asynchronously: the io
+//      thread keeps serving every other connection) and while the handler runs;
+//   4. the answer is written, or mangled as the fault says (see emulator/faults.hpp).
+// Requests whose path starts with `unmetered_prefix` (the control API) skip all of that: no
+// fault, no limit, no latency, not recorded, not counted in the fault plan's request numbers.
 //
 // Requests whose header exceeds max_header_bytes get 431, bodies over max_body_bytes 413, and
 // unparseable requests 400; each closes the connection. Keep-alive follows the request
@@ -27,6 +35,7 @@
 #include "emulator/faults.hpp"
 #include "emulator/graph_service.hpp"
 #include "emulator/handler.hpp"
+#include "emulator/limits.hpp"
 #include "gt/error.hpp"
 #include "gt/http.hpp"
 
@@ -39,6 +48,8 @@ struct RequestLog {
   int status = 0;  // 0: no (complete) answer was sent (kStall, kDropAfterRead, kTruncateBody)
   std::chrono::milliseconds elapsed{0};  // from the request read to the answer written
   FaultKind fault = FaultKind::kNone;
+  int fault_status = 0;                // kStatus: its status
+  Verdict limit = Verdict::kAdmitted;  // a 429 from the Limits says which one
 };
 
 struct ServerOptions {
@@ -48,9 +59,19 @@ struct ServerOptions {
   std::size_t max_header_bytes = 64 * 1024;
   std::size_t max_body_bytes = 8 * 1024 * 1024;
   // Called on the server thread once each request read has been handled (answered, dropped or
-  // stalled); must not block; may be empty.
+  // stalled); must not block (it delays every connection); may be empty.
   std::function<void(const RequestLog&)> on_request;
+  // Latency, concurrency and rate limits; nullptr: none. Not owned; must outlive the server.
+  Limits* limits = nullptr;
+  // How many of the most recent requests received() keeps (each a full copy). 0 records nothing,
+  // which is what a long-running emulator wants.
+  std::size_t keep_received = 1000;
+  // Requests under this path prefix bypass faults, limits and recording (see above); "" for none.
+  std::string unmetered_prefix = "/_emulator/";
 };
+
+// The name of the server's io thread (as top -H and /proc/PID/task/TID/comm show it).
+inline constexpr const char* kIoThreadName = "gt-emulator-io";
 
 class Server {
  public:
@@ -74,9 +95,9 @@ class Server {
   // REQUIRES: start() succeeded.
   std::string url() const;
 
-  // Every request read, in arrival order (for tests that assert on what the client sent); scheme,
-  // host and port are the listener's, headers are as received. Requests rejected with 400/413/431
-  // are not recorded. Thread-safe.
+  // The last `keep_received` requests read, in arrival order (for tests that assert on what the
+  // client sent); scheme, host and port are the listener's, headers are as received. Requests
+  // rejected with 400/413/431 and unmetered ones are not recorded. Thread-safe.
   std::vector<HttpRequest> received() const;
   std::size_t connections_accepted() const;
 

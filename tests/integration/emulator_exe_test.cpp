@@ -5,7 +5,8 @@
 // from the wire, from Server::received() and from GraphService::threads().
 //
 // "emulator: executable" spawns the built graph-threads-emulator (GT_EMULATOR_PATH): its first
-// output line, the CA it writes, signals and usage errors.
+// output line, the CA it writes, signals, usage errors, and each limit and fault flag seen from
+// an OpenSSL client.
 //
 // No test sleeps to assert speed: waits are bounded by generous deadlines, and "nothing arrived"
 // is only asserted where the server is known to be holding on purpose.
@@ -33,11 +34,13 @@
 #include <regex>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "emulator/certs.hpp"
 #include "emulator/faults.hpp"
 #include "emulator/graph_service.hpp"
+#include "emulator/limits.hpp"
 #include "emulator/server.hpp"
 #include "support/subprocess.hpp"
 
@@ -188,21 +191,12 @@ class Tcp {
 
 // ---- OpenSSL client ----------------------------------------------------------------------------
 
-struct TlsOutcome {
-  bool handshake_ok = false;
-  long verify_result = -1;
-  std::string version;  // "TLSv1.3"
-  std::string error;    // OpenSSL's reason when the handshake failed
-  Response response;
-};
+using SslCtx = std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)>;
 
-// Connects to 127.0.0.1:port trusting only `ca_pem`, verifying the certificate for IP 127.0.0.1
-// as a client should, then sends `request` (if any) and reads one response.
-TlsOutcome tls_exchange(std::uint16_t port, const std::string& ca_pem, const std::string& request,
-                        int max_version = 0) {
-  TlsOutcome out;
-  std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> ctx(SSL_CTX_new(TLS_client_method()),
-                                                        &SSL_CTX_free);
+// A client context trusting only `ca_pem` and verifying the peer; `max_version` (e.g.
+// TLS1_1_VERSION) caps the protocol, with security level 0 so OpenSSL offers old versions at all.
+SslCtx client_context(const std::string& ca_pem, int max_version = 0) {
+  SslCtx ctx(SSL_CTX_new(TLS_client_method()), &SSL_CTX_free);
   REQUIRE(ctx);
   if (max_version != 0) {
     SSL_CTX_set_security_level(ctx.get(), 0);
@@ -216,6 +210,70 @@ TlsOutcome tls_exchange(std::uint16_t port, const std::string& ca_pem, const std
   X509_STORE_add_cert(SSL_CTX_get_cert_store(ctx.get()), ca);
   X509_free(ca);
   SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER, nullptr);
+  return ctx;
+}
+
+// One keep-alive TLS connection to 127.0.0.1:port (verified as a client should) on which requests
+// can be sent without waiting for their answers: what holding N requests in flight takes.
+class TlsConnection {
+ public:
+  TlsConnection(std::uint16_t port, const std::string& ca_pem)
+      : ctx_(client_context(ca_pem)), tcp_(port), ssl_(SSL_new(ctx_.get()), &SSL_free) {
+    REQUIRE(tcp_.connected());
+    X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl_.get()), "127.0.0.1");
+    SSL_set_fd(ssl_.get(), tcp_.fd());
+    timeval tv{10, 0};  // a bound, in case the server holds on
+    ::setsockopt(tcp_.fd(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    handshake_ok_ = SSL_connect(ssl_.get()) == 1;
+  }
+  ~TlsConnection() {
+    if (handshake_ok_) SSL_shutdown(ssl_.get());
+  }
+  TlsConnection(const TlsConnection&) = delete;
+  TlsConnection& operator=(const TlsConnection&) = delete;
+
+  bool handshake_ok() const { return handshake_ok_; }
+  bool send(const std::string& request) {
+    return SSL_write(ssl_.get(), request.data(), static_cast<int>(request.size())) ==
+           static_cast<int>(request.size());
+  }
+  // The next response (incomplete when the connection closed or 10 s passed first).
+  Response read_response() {
+    std::array<char, 16384> chunk{};
+    while (!parse_response(buffer_).complete) {
+      const int n = SSL_read(ssl_.get(), chunk.data(), static_cast<int>(chunk.size()));
+      if (n <= 0) break;
+      buffer_.append(chunk.data(), static_cast<std::size_t>(n));
+    }
+    Response r = parse_response(buffer_);
+    if (r.complete) {
+      buffer_.erase(0, buffer_.find("\r\n\r\n") + 4 + r.content_length);
+    }
+    return r;
+  }
+
+ private:
+  SslCtx ctx_;
+  Tcp tcp_;
+  std::unique_ptr<SSL, decltype(&SSL_free)> ssl_;
+  bool handshake_ok_ = false;
+  std::string buffer_;
+};
+
+struct TlsOutcome {
+  bool handshake_ok = false;
+  long verify_result = -1;
+  std::string version;  // "TLSv1.3"
+  std::string error;    // OpenSSL's reason when the handshake failed
+  Response response;
+};
+
+// Connects to 127.0.0.1:port trusting only `ca_pem`, verifying the certificate for IP 127.0.0.1
+// as a client should, then sends `request` (if any) and reads one response.
+TlsOutcome tls_exchange(std::uint16_t port, const std::string& ca_pem, const std::string& request,
+                        int max_version = 0) {
+  TlsOutcome out;
+  const SslCtx ctx = client_context(ca_pem, max_version);
 
   Tcp tcp(port);
   REQUIRE(tcp.connected());
@@ -584,6 +642,116 @@ TEST_SUITE("emulator: server") {
     CHECK(idle.wait_closed());
     CHECK(silent.wait_closed());
   }
+
+  TEST_CASE("received() keeps the last keep_received requests; 0 keeps none") {
+    ServerOptions options;
+    options.keep_received = 2;
+    Harness h(std::move(options));
+    Tcp tcp(h.port());
+    for (int i = 0; i < 3; ++i) {
+      REQUIRE(tcp.send(create_request("client-request-id: req-" + std::to_string(i) + "\r\n")));
+      CHECK(tcp.read_response().status == 201);
+    }
+    const auto kept = h.server->received();
+    REQUIRE(kept.size() == 2);
+    CHECK(kept[0].header("client-request-id") == "req-1");
+    CHECK(kept[1].header("client-request-id") == "req-2");
+
+    ServerOptions none;
+    none.keep_received = 0;
+    Harness quiet(std::move(none));
+    Tcp other(quiet.port());
+    REQUIRE(other.send(create_request()));
+    CHECK(other.read_response().status == 201);
+    CHECK(quiet.server->received().empty());
+    CHECK(quiet.service.threads().size() == 1);
+  }
+
+  TEST_CASE("limits: latency holds the answer, other connections are served meanwhile") {
+    gt::emulator::Limits limits({.latency = 5s});
+    ServerOptions options;
+    options.limits = &limits;
+    Harness h(std::move(options));
+    Tcp held(h.port());
+    REQUIRE(held.send(create_request()));
+    // An unmetered request skips the latency: answered while the first one waits.
+    Tcp control(h.port());
+    REQUIRE(control.send("GET /_emulator/status HTTP/1.1\r\nHost: x\r\n\r\n"));
+    CHECK(control.read_response().status == 404);  // no control part here
+    CHECK(held.bytes().empty());
+    // stop() cuts the wait short and closes the connection.
+    h.server->stop();
+    CHECK(held.wait_closed());
+    CHECK(h.service.threads().empty());
+  }
+
+  TEST_CASE("limits: the N+1th request in flight per token is 429 ApplicationThrottled") {
+    gt::emulator::Limits limits({.latency = 5s, .max_concurrent = 2});
+    ServerOptions options;
+    options.limits = &limits;
+    Harness h(std::move(options));
+    std::vector<std::unique_ptr<Tcp>> held;
+    for (int i = 0; i < 2; ++i) {
+      held.push_back(std::make_unique<Tcp>(h.port()));
+      REQUIRE(held.back()->send(create_request()));
+    }
+    // Both are read before this one: the server reads in arrival order on its one thread.
+    for (int i = 0; i < 200 && h.server->received().size() < 2; ++i)
+      std::this_thread::sleep_for(5ms);
+    REQUIRE(h.server->received().size() == 2);
+    Tcp third(h.port());
+    REQUIRE(third.send(create_request()));
+    const Response refused = third.read_response();
+    CHECK(refused.status == 429);
+    CHECK(refused.header("retry-after") == "5");
+    CHECK(refused.body.find(R"("code":"ApplicationThrottled")") != std::string::npos);
+    CHECK(refused.body.find("MailboxConcurrency") != std::string::npos);
+    // Another token is not affected.
+    std::string other_token = create_request();
+    other_token.replace(other_token.find("Bearer t"), 8, "Bearer u");
+    Tcp fourth(h.port());
+    REQUIRE(fourth.send(other_token));
+    CHECK_FALSE(fourth.wait_closed(100ms));  // held by the latency, not refused
+    CHECK(fourth.bytes().empty());
+    const auto log = h.logged_after_stop();
+    REQUIRE_FALSE(log.empty());
+    CHECK(log[0].limit == gt::emulator::Verdict::kOverConcurrency);
+  }
+
+  TEST_CASE("limits: past the rate, 429 TooManyRequests with Retry-After") {
+    gt::emulator::Limits limits({.throttle = {.requests = 1, .period = 1h}});
+    ServerOptions options;
+    options.limits = &limits;
+    Harness h(std::move(options));
+    Tcp tcp(h.port());
+    REQUIRE(tcp.send(create_request()));
+    CHECK(tcp.read_response().status == 201);
+    REQUIRE(tcp.send(create_request()));
+    const Response refused = tcp.read_response();
+    CHECK(refused.status == 429);
+    CHECK(std::stoi(refused.header("retry-after")) > 3500);  // about an hour
+    CHECK(refused.body.find(R"("code":"TooManyRequests")") != std::string::npos);
+    CHECK(h.service.threads().size() == 1);
+  }
+
+  TEST_CASE("unmetered paths skip faults, limits and recording") {
+    gt::emulator::Limits limits({.throttle = {.requests = 1, .period = 1h}});
+    ServerOptions options;
+    options.limits = &limits;
+    Harness h(std::move(options));
+    h.faults.script(1, {.kind = FaultKind::kStatus, .status = 503});
+    Tcp tcp(h.port());
+    for (int i = 0; i < 3; ++i) {
+      REQUIRE(tcp.send("GET /_emulator/faults HTTP/1.1\r\nHost: x\r\n\r\n"));
+      CHECK(tcp.read_response().status == 404);
+    }
+    CHECK(h.server->received().empty());
+    REQUIRE(tcp.send(create_request()));
+    CHECK(tcp.read_response().status == 503);  // still request number 1
+    REQUIRE(tcp.send(create_request()));
+    CHECK(tcp.read_response().status == 201);  // the one token was not spent on control calls
+    CHECK(h.server->received().size() == 2);
+  }
 }
 
 // ---- the executable ----------------------------------------------------------------------------
@@ -626,6 +794,42 @@ std::uint16_t port_from_first_line(BackgroundProcess& p, const std::string& sche
   REQUIRE(std::regex_match(
       *line, m, std::regex("listening on " + scheme + R"(://127\.0\.0\.1:([0-9]{1,5}))")));
   return static_cast<std::uint16_t>(std::stoi(m[1]));
+}
+
+// The executable over TLS on a free port with `args`, its CA in a temporary directory.
+struct RunningEmulator {
+  explicit RunningEmulator(std::vector<std::string> args) : process(with_defaults(args, dir)) {
+    REQUIRE(process.started());
+    port = port_from_first_line(process, "https");
+    ca = read_text(dir.path / "ca.pem");
+  }
+  static std::vector<std::string> with_defaults(std::vector<std::string> args, const TempDir& d) {
+    for (std::string extra : {"--listen", "127.0.0.1:0", "--ca-out"}) args.push_back(extra);
+    args.push_back((d.path / "ca.pem").string());
+    return emulator(std::move(args));
+  }
+  // SIGTERM; the exit code.
+  std::optional<int> stop() {
+    process.send_signal(SIGTERM);
+    return process.wait(kGenerous);
+  }
+
+  TempDir dir;
+  BackgroundProcess process;
+  std::uint16_t port = 0;
+  std::string ca;
+};
+
+// The statuses of `n` creates sent one after another on one keep-alive connection.
+std::vector<int> statuses_of_creates(const RunningEmulator& e, int n) {
+  TlsConnection c(e.port, e.ca);
+  REQUIRE(c.handshake_ok());
+  std::vector<int> out;
+  for (int i = 0; i < n; ++i) {
+    REQUIRE(c.send(create_request()));
+    out.push_back(c.read_response().status);
+  }
+  return out;
 }
 
 }  // namespace
@@ -718,6 +922,17 @@ TEST_SUITE("emulator: executable") {
         {{"--tls-cert", GT_EMULATOR_PATH}, "--tls-key"},
         {{"--plain-http", "--ca-out", "x.pem"}, "--ca-out"},
         {{"--no-such-flag"}, "--no-such-flag"},
+        {{"--latency", "-1"}, "--latency"},
+        {{"--max-concurrent", "0"}, "--max-concurrent"},
+        {{"--throttle", "10"}, "N/s"},
+        {{"--throttle", "0/s"}, "--throttle"},
+        {{"--fault-rate", "1.5", "--fault", "503"}, "--fault-rate"},
+        {{"--fault-rate", "0.5"}, "--fault"},
+        {{"--fault", "503"}, "--fault-rate"},
+        {{"--fault-rate", "1", "--fault", "418"}, "drop-before"},
+        {{"--fault-at", "0:429"}, "--fault-at"},
+        {{"--fault-at", "2"}, "N:KIND"},
+        {{"--seed", "x"}, "--seed"},
     };
     for (const auto& c : cases) {
       const auto r = gt::test::run_process(emulator(c.args), {}, {}, kGenerous);
@@ -745,6 +960,180 @@ TEST_SUITE("emulator: executable") {
     CHECK(help.exit_code == 0);
     CHECK(help.out.find("--listen") != std::string::npos);
     CHECK(help.out.find("--ca-out") != std::string::npos);
+    for (const char* flag :
+         {"--latency", "--max-concurrent", "--throttle", "--fault-rate", "--fault ", "--fault-at",
+          "--slow-ms", "--seed", "--data", "--quiet"}) {
+      INFO(flag);
+      CHECK(help.out.find(flag) != std::string::npos);
+    }
+  }
+
+  TEST_CASE("--latency MS: an answer takes at least MS") {
+    RunningEmulator e({"--latency", "300"});
+    TlsConnection c(e.port, e.ca);
+    REQUIRE(c.handshake_ok());
+    const auto started = std::chrono::steady_clock::now();
+    REQUIRE(c.send(create_request()));
+    CHECK(c.read_response().status == 201);
+    CHECK(std::chrono::steady_clock::now() - started >= 300ms);
+    CHECK(e.stop() == 0);
+  }
+
+  TEST_CASE("--max-concurrent N: the N+1th request in flight is 429 ApplicationThrottled") {
+    RunningEmulator e({"--max-concurrent", "2", "--latency", "3000"});
+    TlsConnection first(e.port, e.ca);
+    TlsConnection second(e.port, e.ca);
+    REQUIRE(first.handshake_ok());
+    REQUIRE(second.handshake_ok());
+    REQUIRE(first.send(create_request()));
+    REQUIRE(second.send(create_request()));
+    // The third connection's handshake needs the server's attention after both requests arrived,
+    // and the server reads in arrival order on its one thread: both are in flight by then.
+    TlsConnection third(e.port, e.ca);
+    REQUIRE(third.handshake_ok());
+    REQUIRE(third.send(create_request()));
+    const Response refused = third.read_response();
+    CHECK(refused.status == 429);
+    CHECK(refused.header("retry-after") == "3");
+    CHECK(refused.body.find(R"("code":"ApplicationThrottled")") != std::string::npos);
+    CHECK(refused.body.find("Application is over its MailboxConcurrency limit.") !=
+          std::string::npos);
+    CHECK(first.read_response().status == 201);
+    CHECK(second.read_response().status == 201);
+    // A slot is free again.
+    REQUIRE(third.send(create_request()));
+    CHECK(third.read_response().status == 201);
+    CHECK(e.stop() == 0);
+    CHECK(e.process.stderr_text().find("429 0 ms (limit: --max-concurrent)") != std::string::npos);
+  }
+
+  TEST_CASE("--throttle N/s: past the rate, 429 TooManyRequests with Retry-After") {
+    // Per minute, so that a slow machine cannot refill the bucket between the requests.
+    RunningEmulator e({"--throttle", "2/min"});
+    const auto statuses = statuses_of_creates(e, 2);
+    CHECK(statuses == std::vector<int>{201, 201});
+    TlsConnection c(e.port, e.ca);
+    REQUIRE(c.send(create_request()));
+    const Response refused = c.read_response();
+    CHECK(refused.status == 429);
+    const int retry_after = std::stoi(refused.header("retry-after"));
+    CHECK(retry_after >= 1);
+    CHECK(retry_after <= 30);  // one token per 30 s
+    CHECK(refused.body.find(R"("code":"TooManyRequests")") != std::string::npos);
+    CHECK(e.stop() == 0);
+  }
+
+  TEST_CASE("--fault-rate 1 --fault 503: every request is 503 with Retry-After: 1") {
+    RunningEmulator e({"--fault-rate", "1", "--fault", "503"});
+    TlsConnection c(e.port, e.ca);
+    REQUIRE(c.handshake_ok());
+    for (int i = 0; i < 5; ++i) {
+      REQUIRE(c.send(create_request()));
+      const Response r = c.read_response();
+      CHECK(r.status == 503);
+      CHECK(r.header("retry-after") == "1");
+      CHECK(r.body.find(R"("code":"ServiceNotAvailable")") != std::string::npos);
+    }
+    CHECK(e.stop() == 0);
+    const std::string err = e.process.stderr_text();
+    CHECK(err.find("503 0 ms (fault: 503)") != std::string::npos);
+    CHECK(err.find("seed") != std::string::npos);  // a random seed is logged for a repeat
+  }
+
+  TEST_CASE("--seed: the same seed fails the same requests") {
+    const std::vector<std::string> args = {"--fault-rate", "0.5",    "--fault",
+                                           "429,503",      "--seed", "12345"};
+    std::vector<int> first;
+    {
+      RunningEmulator e(args);
+      first = statuses_of_creates(e, 24);
+      CHECK(e.stop() == 0);
+    }
+    RunningEmulator again(args);
+    CHECK(statuses_of_creates(again, 24) == first);
+    // The seed is fixed, so this mix is too: some of each.
+    for (const int status : {201, 429, 503}) {
+      INFO(status);
+      CHECK(std::count(first.begin(), first.end(), status) > 0);
+    }
+    CHECK(again.stop() == 0);
+  }
+
+  TEST_CASE("--fault-at 2:429: only the second request is refused") {
+    RunningEmulator e({"--fault-at", "2:429"});
+    CHECK(statuses_of_creates(e, 4) == std::vector<int>{201, 429, 201, 201});
+    CHECK(e.stop() == 0);
+  }
+
+  TEST_CASE("--fault-at N:drop-before and N:drop-after") {
+    RunningEmulator e({"--fault-at", "1:drop-before,2:drop-after"});
+    TlsConnection dropped(e.port, e.ca);  // connection 1: closed before the handshake
+    CHECK_FALSE(dropped.handshake_ok());
+    TlsConnection c(e.port, e.ca);
+    REQUIRE(c.handshake_ok());
+    REQUIRE(c.send(create_request()));
+    CHECK(c.read_response().status == 201);  // request 1
+    REQUIRE(c.send(create_request()));
+    CHECK_FALSE(c.read_response().complete);  // request 2: processed, never answered
+    CHECK(statuses_of_creates(e, 1) == std::vector<int>{201});
+    CHECK(e.stop() == 0);
+  }
+
+  TEST_CASE("--fault slow waits --slow-ms before answering") {
+    RunningEmulator e({"--fault-at", "1:slow", "--slow-ms", "400"});
+    TlsConnection c(e.port, e.ca);
+    REQUIRE(c.handshake_ok());
+    const auto started = std::chrono::steady_clock::now();
+    REQUIRE(c.send(create_request()));
+    CHECK(c.read_response().status == 201);
+    CHECK(std::chrono::steady_clock::now() - started >= 400ms);
+    CHECK(e.stop() == 0);
+  }
+
+  TEST_CASE("--quiet: no request lines on stderr") {
+    RunningEmulator e({"--quiet"});
+    CHECK(statuses_of_creates(e, 2) == std::vector<int>{201, 201});
+    CHECK(e.stop() == 0);
+    const std::string err = e.process.stderr_text();
+    CHECK(err.find("POST ") == std::string::npos);
+    CHECK(err.find("SIGTERM received, stopping") != std::string::npos);
+  }
+
+  TEST_CASE("--data FILE: threads outlive the process") {
+    TempDir data_dir;
+    const std::string data = (data_dir.path / "threads.json").string();
+    std::string created;
+    {
+      RunningEmulator e({"--data", data});
+      TlsConnection c(e.port, e.ca);
+      REQUIRE(c.send(create_request()));
+      const Response r = c.read_response();
+      REQUIRE(r.status == 201);
+      const auto id_at = r.body.find(R"("id":")");
+      REQUIRE(id_at != std::string::npos);
+      created = r.body.substr(id_at, r.body.find('"', id_at + 6) - id_at + 1);
+      CHECK(e.stop() == 0);
+    }
+    REQUIRE(std::filesystem::exists(data));
+    RunningEmulator again({"--data", data});
+    TlsConnection c(again.port, again.ca);
+    REQUIRE(c.send("GET " + std::string(kThreadsPath) +
+                   " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer t\r\n\r\n"));
+    const Response listed = c.read_response();
+    CHECK(listed.status == 200);
+    CHECK(listed.body.find(created) != std::string::npos);
+    CHECK(again.stop() == 0);
+  }
+
+  TEST_CASE("--data FILE that is not a thread store: exit 1 naming the file") {
+    TempDir dir;
+    const auto data = dir.path / "junk.json";
+    std::ofstream(data) << "this is not JSON";
+    const auto r = gt::test::run_process(
+        emulator({"--listen", "127.0.0.1:0", "--data", data.string()}), {}, {}, kGenerous);
+    CHECK(r.exit_code == 1);
+    CHECK(r.out.empty());
+    CHECK(r.err.find(data.string()) != std::string::npos);
   }
 }
 
