@@ -19,10 +19,10 @@ constexpr const char* kFooter =
     "  SSL_CERT_DIR      trust store directory (OpenSSL; replaces the system default)\n"
     "\n"
     "Exit codes:\n"
-    "  0    success (thread created)\n"
+    "  0    success (thread created, list printed)\n"
     "  1    Microsoft Graph returned an error (after retries)\n"
     "  2    usage or input error; nothing was sent\n"
-    "  3    no token, 401 or 403, or a token that cannot create threads (app-only, expired)\n"
+    "  3    no token, 401 or 403, or a token that cannot do this (expired; app-only for create)\n"
     "  4    network or TLS failure before the request was written; nothing was created\n"
     "  5    outcome unknown: the request was sent but no complete response came back; the\n"
     "       thread may exist (never retried automatically)\n"
@@ -51,6 +51,7 @@ CommandLine::CommandLine()
   app->get_formatter()->column_width(34);
   add_global_options(*app, globals);
   create_cmd = setup_create(*app, create);
+  list_cmd = setup_list(*app, list);
 }
 
 CommandLine::~CommandLine() = default;
@@ -66,7 +67,10 @@ std::optional<int> parse_command_line(CommandLine& cl, const std::vector<std::st
   try {
     cl.app->parse(reversed);
   } catch (const CLI::CallForHelp&) {
-    io.out << (cl.create_cmd->parsed() ? cl.create_cmd->help(kProgram) : cl.app->help());
+    const CLI::App* sub = cl.create_cmd->parsed() ? cl.create_cmd
+                          : cl.list_cmd->parsed() ? cl.list_cmd
+                                                  : nullptr;
+    io.out << (sub ? sub->help(kProgram) : cl.app->help());
     return 0;
   } catch (const CLI::CallForAllHelp&) {
     io.out << cl.app->help("", CLI::AppFormatMode::All);
@@ -76,10 +80,11 @@ std::optional<int> parse_command_line(CommandLine& cl, const std::vector<std::st
     return 0;
   } catch (const CLI::ParseError& e) {
     // CLI11 exits 100-127 for parse errors; the contract is 2 for every usage error.
-    return usage_error(io, e.what(), cl.create_cmd->parsed() ? "create" : "");
+    const char* sub = cl.create_cmd->parsed() ? "create" : cl.list_cmd->parsed() ? "list" : "";
+    return usage_error(io, e.what(), sub);
   }
-  if (!cl.create_cmd->parsed()) {
-    return usage_error(io, "a command is required (try 'create')", "");
+  if (!cl.create_cmd->parsed() && !cl.list_cmd->parsed()) {
+    return usage_error(io, "a command is required (create or list)", "");
   }
   return std::nullopt;
 }
@@ -87,6 +92,7 @@ std::optional<int> parse_command_line(CommandLine& cl, const std::vector<std::st
 int run(const std::vector<std::string>& args, Io& io, const Env& env, Deps& deps) {
   CommandLine cl;
   if (auto code = parse_command_line(cl, args, io)) return *code;
+  if (cl.list_cmd->parsed()) return run_list(cl.list, cl.globals, io, env, deps);
   return run_create(cl.create, cl.globals, io, env, deps);
 }
 

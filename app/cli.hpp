@@ -11,6 +11,7 @@
 #include "app/deps.hpp"
 #include "app/env.hpp"
 #include "app/global_options.hpp"
+#include "app/list_command.hpp"
 
 namespace gt::app {
 
@@ -26,7 +27,9 @@ struct CommandLine {
   std::unique_ptr<CLI::App> app;
   GlobalOptions globals;
   CreateOptions create;
+  ListOptions list;
   CLI::App* create_cmd = nullptr;
+  CLI::App* list_cmd = nullptr;
 };
 
 // Parses `args` (without the program name) into `cl`. Returns an exit code when parsing alone

@@ -4,6 +4,7 @@
 #include <ostream>
 
 #include "app/cli.hpp"
+#include "app/session.hpp"
 #include "app/validators.hpp"
 #include "gt/address.hpp"
 #include "gt/format.hpp"
@@ -15,15 +16,6 @@
 namespace gt::app {
 
 namespace {
-
-void warn(Io& io, const std::string& message) {
-  io.err << kProgram << ": warning: " << message << '\n';
-}
-
-int fail(Io& io, const Error& e) {
-  write_error(io.err, kProgram, e);
-  return exit_code(e.kind);
-}
 
 Result<std::vector<Recipient>> parse_recipients(const std::vector<std::string>& values,
                                                 const std::string& flag) {
@@ -185,85 +177,39 @@ Result<ThreadRequest> build_thread_request(const CreateOptions& o, const Env& en
 
 int run_create(const CreateOptions& o, const GlobalOptions& globals, Io& io, const Env& env,
                Deps& deps) {
-  const auto start = deps.clock.now();
   if (o.input == "-" && globals.token_file == "-") {
     return fail(io, Error::usage("--input - and --token-file - both read stdin; only one can"));
   }
   if (o.body_file == "-" && globals.token_file == "-") {
     return fail(io, Error::usage("--body-file - and --token-file - both read stdin; only one can"));
   }
-  auto settings = resolve_settings(globals, env, io);
-  if (!settings) return fail(io, settings.error());
+  auto session = open_session(globals, env, io, deps);
+  if (!session) return fail(io, session.error());
   std::vector<std::string> warnings;
   auto thread = build_thread_request(o, env, io, warnings);
   if (!thread) return fail(io, thread.error());
   for (const auto& w : warnings) warn(io, w);
-  if (!looks_like_guid(o.group)) {
-    warn(io, "--group \"" + o.group +
-                 "\" is not a GUID; Microsoft 365 group ids look like "
-                 "02bd9fd6-8f93-4758-87c3-1fb73740a315");
-  }
-  auto token = resolve_token(globals, env, io);
-  if (!token) return fail(io, token.error());
+  warn_if_not_guid(io, "--group", o.group);
 
-  std::ostream* verbose = settings->verbose ? &io.err : nullptr;
-  if (verbose) {
-    *verbose << "* Graph root " << settings->base.origin() << settings->base.path_prefix
-             << " (from " << settings->base_source << "), API " << settings->api_version << '\n';
-    *verbose << "* token: " << (*token ? "from " + (*token)->source : std::string("none")) << '\n';
-  }
-
-  GraphClientOptions client_options{
-      .base = settings->base,
-      .api_version = settings->api_version,
-      .retry = RetryPolicy{.max_retries = settings->retries},
-      .deadline = start + settings->timeout,
-      .user_agent = std::string(kProgram) + "/" + GT_VERSION,
-  };
-
-  if (settings->dry_run) {
-    // A transport is never built: --dry-run works offline and without a token.
-    struct NoTransport final : Transport {
-      bool send(const HttpRequest&, Clock::time_point, HttpResponse&, TransportError&) override {
-        return false;
-      }
-    } none;
-    GraphClient client({.transport = none,
-                        .clock = deps.clock,
-                        .new_request_id = deps.new_request_id,
-                        .jitter = deps.jitter},
-                       client_options);
-    const auto request = client.build_create_thread(
-        o.group, *thread, *token ? (*token)->value : std::string(), deps.new_request_id());
-    io.out << describe_request(request);
-    if (!*token) warn(io, "no token configured; a real run would stop with exit code 3");
+  if (session->settings.dry_run) {
+    // No transport is built: --dry-run works offline and without a token.
+    io.out << describe_request(create_thread_request(
+        session->client, o.group, *thread, session->token ? session->token->value : std::string(),
+        deps.new_request_id()));
+    if (!session->token) warn(io, "no token configured; a real run would stop with exit code 3");
     return 0;
   }
 
-  if (!*token) return fail(io, StaticTokenSource(std::nullopt).token().error());
-  const AccessToken& access = **token;
-  const auto now_epoch =
-      std::chrono::duration_cast<std::chrono::seconds>(deps.clock.wall_now().time_since_epoch())
-          .count();
-  if (auto st = check_token_for_delegated_operation(access, "create a thread", now_epoch); !st) {
-    return fail(io, st.error());
-  }
-  for (const auto& w : token_warnings(access)) warn(io, w);
-
-  auto transport = deps.make_transport(TransportConfig{.cacert_file = settings->cacert});
-  if (!transport) return fail(io, transport.error());
-  GraphClient client({.transport = **transport,
-                      .clock = deps.clock,
-                      .new_request_id = deps.new_request_id,
-                      .jitter = deps.jitter,
-                      .verbose = verbose},
-                     client_options);
-  auto created = client.create_thread(o.group, *thread, access);
+  auto token = checked_token(*session, "create a thread", TokenUse::kDelegatedOnly, io, deps);
+  if (!token) return fail(io, token.error());
+  auto connection = connect(*session, deps);
+  if (!connection) return fail(io, connection.error());
+  auto created = connection->client->create_thread(o.group, *thread, *token);
   if (!created) return fail(io, created.error());
   if (created->id.empty()) {
     warn(io, "Graph reported success but the response carried no thread id");
   }
-  write_thread(io.out, *created, settings->output, settings->format);
+  write_thread(io.out, *created, session->settings.output, session->settings.format);
   io.out.flush();
   return 0;
 }

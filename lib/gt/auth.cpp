@@ -153,11 +153,11 @@ std::optional<TokenClaims> decode_token_claims(std::string_view token) {
   return c;
 }
 
-Status check_token_for_delegated_operation(const AccessToken& token, std::string_view operation,
-                                           std::int64_t now_epoch_seconds) {
+Status check_token(const AccessToken& token, std::string_view operation, TokenUse use,
+                   std::int64_t now_epoch_seconds) {
   const auto claims = decode_token_claims(token.value);
   if (!claims) return ok_status();
-  if (claims->app_only()) {
+  if (use == TokenUse::kDelegatedOnly && claims->app_only()) {
     return Error::auth(
         "the token from " + token.source +
             " is an app-only token (it carries application roles "

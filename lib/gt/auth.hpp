@@ -60,12 +60,16 @@ struct TokenClaims {
 // only used to give better errors before sending, never to grant anything.
 std::optional<TokenClaims> decode_token_claims(std::string_view token);
 
-// Refuses, before anything is sent, a token that cannot create threads: an app-only token (roles
-// and no scp) gets kAuth explaining that POST /groups/{id}/threads accepts delegated tokens only;
-// an expired token (exp <= now_epoch_seconds) gets kAuth saying when it expired. Non-JWT tokens
-// pass. `operation` names the action in the message ("create a thread").
-Status check_token_for_delegated_operation(const AccessToken& token, std::string_view operation,
-                                           std::int64_t now_epoch_seconds);
+// Which tokens an operation accepts (GRAPH-API.md 1.2 and 3): creating a thread and replying are
+// delegated-only; list, get, delete and lock also accept application permissions.
+enum class TokenUse { kDelegatedOnly, kDelegatedOrApp };
+
+// Refuses, before anything is sent, a token that cannot do `operation` ("create a thread"): an
+// expired token (exp <= now_epoch_seconds) gets kAuth saying when it expired; for kDelegatedOnly an
+// app-only token (roles and no scp) gets kAuth explaining that Graph accepts only delegated user
+// tokens there, and what to do instead. Tokens that are not JWTs pass.
+Status check_token(const AccessToken& token, std::string_view operation, TokenUse use,
+                   std::int64_t now_epoch_seconds);
 
 // Non-fatal observations about a token that will probably be refused, one line each: a delegated
 // token without a scope that can create threads, an audience that is not Microsoft Graph.

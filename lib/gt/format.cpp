@@ -291,6 +291,46 @@ void write_thread_table(std::ostream& out, const std::vector<CreatedThread>& thr
   for (const Row& row : rows) write_row(out, row, w);
 }
 
+ThreadListWriter::ThreadListWriter(std::ostream& out, OutputFormat format, FormatOptions options)
+    : out_(out), format_(format), options_(options) {}
+
+void ThreadListWriter::add(const std::vector<CreatedThread>& page) {
+  const bool stream_json = format_ == OutputFormat::kJson && !options_.pretty_json;
+  for (const CreatedThread& t : page) {
+    if (stream_json) {
+      out_ << (written_ == 0 ? "[\n" : ",\n") << trim_trailing_space(t.raw_json);
+    } else if (format_ == OutputFormat::kId) {
+      write_thread(out_, t, OutputFormat::kId, options_);
+    } else {
+      buffered_.push_back(t);
+    }
+    ++written_;
+  }
+  out_.flush();
+}
+
+void ThreadListWriter::finish() {
+  switch (format_) {
+    case OutputFormat::kJson:
+      if (options_.pretty_json) {
+        std::string array = "[";
+        for (std::size_t i = 0; i < buffered_.size(); ++i) {
+          array += (i ? "," : "") + std::string(trim_trailing_space(buffered_[i].raw_json));
+        }
+        out_ << pretty_json(array + "]") << '\n';
+      } else {
+        out_ << (written_ == 0 ? "[]\n" : "\n]\n");
+      }
+      break;
+    case OutputFormat::kTable:
+      write_thread_table(out_, buffered_, options_);
+      break;
+    case OutputFormat::kId:
+      break;
+  }
+  out_.flush();
+}
+
 void write_error(std::ostream& err, std::string_view program, const Error& error) {
   std::string message(trim_trailing_space(clean(error.message, Lines::kKeep)));
   if (message.empty()) message = kind_name(error.kind);

@@ -37,6 +37,26 @@ void write_thread(std::ostream& out, const CreatedThread& thread, OutputFormat f
 void write_thread_table(std::ostream& out, const std::vector<CreatedThread>& threads,
                         const FormatOptions& options);
 
+// Writes a list of threads as pages arrive (GET /threads with --all), in one of the formats:
+//   json  a JSON array of the thread objects as received: "[" then one element per line, "]"
+//         (re-indented as a whole at finish() when pretty_json, so it is buffered then);
+//   table the table above; buffered until finish() so that columns line up;
+//   id    one id per line, written as each page arrives.
+// An empty list is "[]" / a header only / nothing.
+class ThreadListWriter {
+ public:
+  ThreadListWriter(std::ostream& out, OutputFormat format, FormatOptions options);
+  void add(const std::vector<CreatedThread>& page);
+  void finish();  // REQUIRES: called once, after the last add()
+
+ private:
+  std::ostream& out_;
+  OutputFormat format_;
+  FormatOptions options_;
+  std::vector<CreatedThread> buffered_;
+  std::size_t written_ = 0;
+};
+
 // Writes a failure for stderr:
 //   graph-threads: <message>
 //     HTTP 404, code ErrorItemNotFound, request-id …, client-request-id …, date …

@@ -1,5 +1,6 @@
 #include "gt/graph_client.hpp"
 
+#include <cctype>
 #include <sstream>
 
 #include "gt/interrupt.hpp"
@@ -49,24 +50,86 @@ void GraphClient::log(const std::string& line) {
   if (deps_.verbose) *deps_.verbose << line << '\n' << std::flush;
 }
 
-HttpRequest GraphClient::build_create_thread(std::string_view group_id, const ThreadRequest& thread,
-                                             std::string_view bearer,
-                                             const std::string& client_request_id) const {
+namespace {
+
+HttpRequest base_request(const GraphClientOptions& options, std::string method, std::string target,
+                         std::string_view bearer, const std::string& client_request_id) {
   HttpRequest req;
-  req.method = "POST";
-  req.scheme = options_.base.scheme;
-  req.host = options_.base.host;
-  req.port = options_.base.port;
-  req.target = threads_path(options_.base, options_.api_version, group_id);
+  req.method = std::move(method);
+  req.scheme = options.base.scheme;
+  req.host = options.base.host;
+  req.port = options.base.port;
+  req.target = std::move(target);
   req.headers = {
       {"Authorization", "Bearer " + std::string(bearer)},
-      {"Content-Type", "application/json"},
       {"Accept", "application/json"},
       {"client-request-id", client_request_id},
-      {"User-Agent", options_.user_agent},
+      {"User-Agent", options.user_agent},
   };
+  return req;
+}
+
+// Percent-encodes a query value (RFC 3986 unreserved and ',' stay as they are).
+std::string encode_query_value(std::string_view value) {
+  std::string out;
+  for (const char ch : value) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == ',') {
+      out += ch;
+    } else {
+      static constexpr char kHex[] = "0123456789ABCDEF";
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 0x0f];
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+HttpRequest create_thread_request(const GraphClientOptions& options, std::string_view group_id,
+                                  const ThreadRequest& thread, std::string_view bearer,
+                                  const std::string& client_request_id) {
+  HttpRequest req =
+      base_request(options, "POST", threads_path(options.base, options.api_version, group_id),
+                   bearer, client_request_id);
+  req.headers.insert(req.headers.begin() + 1, {"Content-Type", "application/json"});
   req.body = encode_thread_request(thread);
   return req;
+}
+
+HttpRequest list_threads_request(const GraphClientOptions& options, std::string_view group_id,
+                                 const ListQuery& query, std::string_view bearer,
+                                 const std::string& client_request_id) {
+  std::string target = threads_path(options.base, options.api_version, group_id);
+  std::string params;
+  if (query.top) params += "$top=" + std::to_string(*query.top);
+  if (!query.select.empty()) {
+    std::string fields;
+    for (const auto& f : query.select) fields += (fields.empty() ? "" : ",") + f;
+    params += std::string(params.empty() ? "" : "&") + "$select=" + encode_query_value(fields);
+  }
+  if (!params.empty()) target += "?" + params;
+  return base_request(options, "GET", std::move(target), bearer, client_request_id);
+}
+
+Result<HttpRequest> next_page_request(const GraphClientOptions& options, std::string_view next_link,
+                                      std::string_view bearer,
+                                      const std::string& client_request_id) {
+  // The link is opaque except for where it points: it must stay on the Graph root we were given,
+  // or following it would hand the bearer token to another host.
+  const std::string origin = options.base.origin();
+  const bool same_origin = next_link.starts_with(origin) &&
+                           (next_link.size() == origin.size() || next_link[origin.size()] == '/');
+  if (!same_origin) {
+    return Error(ErrorKind::kGraph, "refusing to follow @odata.nextLink \"" +
+                                        std::string(next_link.substr(0, 200)) +
+                                        "\": it does not point to " + origin);
+  }
+  std::string target(next_link.substr(origin.size()));
+  if (target.empty()) target = "/";
+  return base_request(options, "GET", std::move(target), bearer, client_request_id);
 }
 
 Result<CreatedThread> GraphClient::create_thread(std::string_view group_id,
@@ -74,7 +137,7 @@ Result<CreatedThread> GraphClient::create_thread(std::string_view group_id,
                                                  const AccessToken& token) {
   auto response = send_with_retries(
       [&](const std::string& crid) {
-        return build_create_thread(group_id, thread, token.value, crid);
+        return create_thread_request(options_, group_id, thread, token.value, crid);
       },
       Idempotency::kUnsafe, "create the thread");
   if (!response) return std::move(response).error();
@@ -88,6 +151,25 @@ Result<CreatedThread> GraphClient::create_thread(std::string_view group_id,
   }
   if (created.id.empty()) created.id = id_from_location(response->header("Location"));
   return created;
+}
+
+Result<ThreadPage> GraphClient::list_threads(std::string_view group_id, const ListQuery& query,
+                                             std::string_view next_link, const AccessToken& token) {
+  if (!next_link.empty()) {
+    // Validate once up front so a bad link is reported without any attempt.
+    if (auto probe = next_page_request(options_, next_link, token.value, ""); !probe) {
+      return std::move(probe).error();
+    }
+  }
+  auto response = send_with_retries(
+      [&](const std::string& crid) {
+        return next_link.empty()
+                   ? list_threads_request(options_, group_id, query, token.value, crid)
+                   : next_page_request(options_, next_link, token.value, crid).value();
+      },
+      Idempotency::kIdempotent, "list the threads");
+  if (!response) return std::move(response).error();
+  return decode_thread_page(response->body);
 }
 
 Result<HttpResponse> GraphClient::send_with_retries(

@@ -14,9 +14,11 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "gt/auth.hpp"
 #include "gt/clock.hpp"
@@ -36,6 +38,27 @@ struct GraphClientOptions {
   std::string user_agent = "graph-threads";
 };
 
+// Query options of a list request.
+struct ListQuery {
+  std::optional<int> top;           // $top: page size (Graph's default when unset)
+  std::vector<std::string> select;  // $select; toRecipients/ccRecipients are returned only so
+};
+
+// Request builders: pure, so --dry-run prints exactly what would be sent. `bearer` goes into the
+// Authorization header as given.
+HttpRequest create_thread_request(const GraphClientOptions& options, std::string_view group_id,
+                                  const ThreadRequest& thread, std::string_view bearer,
+                                  const std::string& client_request_id);
+HttpRequest list_threads_request(const GraphClientOptions& options, std::string_view group_id,
+                                 const ListQuery& query, std::string_view bearer,
+                                 const std::string& client_request_id);
+// The request for an @odata.nextLink, followed verbatim. Fails (kGraph) when the link is not an
+// absolute URL on the same scheme, host and port as the base URL: the token is never sent
+// anywhere else.
+Result<HttpRequest> next_page_request(const GraphClientOptions& options, std::string_view next_link,
+                                      std::string_view bearer,
+                                      const std::string& client_request_id);
+
 class GraphClient {
  public:
   struct Deps {
@@ -48,16 +71,18 @@ class GraphClient {
 
   GraphClient(Deps deps, GraphClientOptions options);
 
-  // The exact request create_thread would send first. `bearer` is put in the Authorization header
-  // as given (callers pass a placeholder for --dry-run).
-  HttpRequest build_create_thread(std::string_view group_id, const ThreadRequest& thread,
-                                  std::string_view bearer,
-                                  const std::string& client_request_id) const;
+  const GraphClientOptions& options() const { return options_; }
 
-  // POST {base}/{version}/groups/{group_id}/threads.
+  // POST {base}/{version}/groups/{group_id}/threads. Not idempotent: see gt/retry.
   // REQUIRES: the request passed validate_thread_request().
   Result<CreatedThread> create_thread(std::string_view group_id, const ThreadRequest& thread,
                                       const AccessToken& token);
+
+  // GET {base}/{version}/groups/{group_id}/threads with `query` when `next_link` is empty,
+  // otherwise GET `next_link` as Graph gave it. Idempotent: retried after 429/503/504 and after
+  // connection failures. A page body that is not {"value": [...]} fails with kGraph.
+  Result<ThreadPage> list_threads(std::string_view group_id, const ListQuery& query,
+                                  std::string_view next_link, const AccessToken& token);
 
  private:
   Result<HttpResponse> send_with_retries(

@@ -793,20 +793,9 @@ std::string encode_thread_request(const ThreadRequest& request) {
   return json::serialize(out);
 }
 
-Result<CreatedThread> decode_created_thread(std::string_view body) {
-  json::error_code ec;
-  const json::value v = json::parse(json::string_view(body.data(), body.size()), ec);
-  if (ec || !v.is_object()) {
-    Error error;
-    error.kind = ErrorKind::kGraph;
-    error.message = body.empty() ? std::string(
-                                       "Graph answered with an empty body instead of the "
-                                       "created thread")
-                                 : "Graph answered with something other than a JSON object: " +
-                                       printable_snippet(body, 200);
-    return error;
-  }
-  const json::object& object = v.get_object();
+namespace {
+
+CreatedThread thread_from_object(const json::object& object, std::string raw) {
   CreatedThread out;
   out.id = string_at(object, "id").value_or("");
   out.topic = string_at(object, "topic");
@@ -820,8 +809,45 @@ Result<CreatedThread> decode_created_thread(std::string_view body) {
       if (sender.is_string()) out.unique_senders.emplace_back(to_std(sender.get_string()));
     }
   }
-  out.raw_json = std::string(body);
+  out.raw_json = std::move(raw);
   return out;
+}
+
+// `what` is what was expected, `shape` its JSON form.
+Error unexpected_body(std::string_view body, std::string_view what, std::string_view shape) {
+  Error error;
+  error.kind = ErrorKind::kGraph;
+  error.message = body.empty() ? "Graph answered with an empty body instead of " + std::string(what)
+                               : "Graph answered with something other than " + std::string(shape) +
+                                     ": " + printable_snippet(body, 200);
+  return error;
+}
+
+}  // namespace
+
+Result<CreatedThread> decode_created_thread(std::string_view body) {
+  json::error_code ec;
+  const json::value v = json::parse(json::string_view(body.data(), body.size()), ec);
+  if (ec || !v.is_object()) return unexpected_body(body, "the created thread", "a JSON object");
+  return thread_from_object(v.get_object(), std::string(body));
+}
+
+Result<ThreadPage> decode_thread_page(std::string_view body) {
+  json::error_code ec;
+  const json::value v = json::parse(json::string_view(body.data(), body.size()), ec);
+  const json::value* value = (!ec && v.is_object()) ? find_ci(v.get_object(), "value") : nullptr;
+  if (value == nullptr || !value->is_array()) {
+    return unexpected_body(body, "a page of threads", "a page of threads ({\"value\": [...]})");
+  }
+  ThreadPage page;
+  for (const json::value& item : value->get_array()) {
+    if (!item.is_object()) {
+      return unexpected_body(body, "a page of threads", "a page of thread objects");
+    }
+    page.threads.push_back(thread_from_object(item.get_object(), json::serialize(item)));
+  }
+  page.next_link = string_at(v.get_object(), "@odata.nextLink").value_or("");
+  return page;
 }
 
 std::optional<GraphErrorBody> decode_graph_error(std::string_view body) {

@@ -65,6 +65,11 @@ std::string encode_thread_request(const ThreadRequest& request);
 // stays empty) and properties of the wrong type are ignored. raw_json is always the input.
 Result<CreatedThread> decode_created_thread(std::string_view body);
 
+// Reads a list page {"value": [thread, ...], "@odata.nextLink": "..."}. Each thread is decoded as
+// decode_created_thread does, with raw_json its compact serialization (key order kept). A body that
+// is not that shape fails (kGraph) quoting what came.
+Result<ThreadPage> decode_thread_page(std::string_view body);
+
 // Graph's error envelope: {"error":{"code","message","innerError":{"request-id","date",
 // "client-request-id"}}}. innerError/innererror and its keys match case-insensitively; the
 // innermost nested innerError "code" is not used (Graph's top-level code is the stable one).

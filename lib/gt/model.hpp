@@ -74,4 +74,11 @@ struct CreatedThread {
   std::string raw_json;  // the response body exactly as received
 };
 
+// One page of GET /groups/{id}/threads: the threads (raw_json = each element as received) and the
+// opaque @odata.nextLink ("" on the last page).
+struct ThreadPage {
+  std::vector<CreatedThread> threads;
+  std::string next_link;
+};
+
 }  // namespace gt

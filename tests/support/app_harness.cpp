@@ -31,7 +31,7 @@ AppHarness::AppHarness()
            .jitter = [] { return 0.5; }} {}
 
 int AppHarness::run(const std::vector<std::string>& args) {
-  app::Io io{in, out, err, in_is_tty, out_is_tty, false, out_width};
+  app::Io io{in, out, err, in_is_tty, out_is_tty, err_is_tty, out_width};
   return app::run(args, io, env, deps);
 }
 

@@ -26,6 +26,7 @@ struct AppHarness {
   std::ostringstream err;
   bool out_is_tty = false;
   bool in_is_tty = false;
+  bool err_is_tty = false;
   std::size_t out_width = 0;
   int transports_made = 0;  // lazy construction check
   std::vector<app::TransportConfig> transport_configs;

@@ -56,7 +56,7 @@ TEST_CASE("JWT claims are read without checking the signature") {
 TEST_CASE("an app-only token is refused before sending, with the reason") {
   const gt::AccessToken t{make_jwt(R"({"roles":["Group.ReadWrite.All"],"exp":1895795200})"),
                           "GRAPH_TOKEN"};
-  auto st = gt::check_token_for_delegated_operation(t, "create a thread", 1795791600);
+  auto st = gt::check_token(t, "create a thread", gt::TokenUse::kDelegatedOnly, 1795791600);
   REQUIRE_FALSE(st);
   CHECK(st.error().kind == gt::ErrorKind::kAuth);
   CHECK(st.error().message.find("app-only") != std::string::npos);
@@ -64,9 +64,17 @@ TEST_CASE("an app-only token is refused before sending, with the reason") {
   CHECK(st.error().hint.find("Group-Conversation.ReadWrite.All") != std::string::npos);
 }
 
+TEST_CASE("an app-only token is accepted where Graph takes application permissions") {
+  const gt::AccessToken t{make_jwt(R"({"roles":["Group.Read.All"],"exp":1895795200})"), "x"};
+  CHECK(gt::check_token(t, "list threads", gt::TokenUse::kDelegatedOrApp, 1795791600).ok());
+  const gt::AccessToken expired{make_jwt(R"({"roles":["Group.Read.All"],"exp":1795788000})"), "x"};
+  CHECK_FALSE(
+      gt::check_token(expired, "list threads", gt::TokenUse::kDelegatedOrApp, 1795791600).ok());
+}
+
 TEST_CASE("an expired token is refused before sending") {
   const gt::AccessToken t{make_jwt(R"({"scp":"Group.ReadWrite.All","exp":1795788000})"), "--token"};
-  auto st = gt::check_token_for_delegated_operation(t, "create a thread", 1795791600);
+  auto st = gt::check_token(t, "create a thread", gt::TokenUse::kDelegatedOnly, 1795791600);
   REQUIRE_FALSE(st);
   CHECK(st.error().kind == gt::ErrorKind::kAuth);
   CHECK(st.error().message ==
@@ -77,8 +85,8 @@ TEST_CASE("delegated, unexpired and opaque tokens pass") {
   for (const std::string& value :
        {make_jwt(R"({"scp":"Group-Conversation.ReadWrite.All","exp":1795795200})"),
         std::string("opaque")}) {
-    auto st =
-        gt::check_token_for_delegated_operation({value, "--token"}, "create a thread", 1795791600);
+    auto st = gt::check_token({value, "--token"}, "create a thread", gt::TokenUse::kDelegatedOnly,
+                              1795791600);
     CHECK(st.ok());
   }
 }

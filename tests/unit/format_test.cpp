@@ -2,9 +2,12 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include "gt/json_codec.hpp"
 
 namespace gt {
 namespace {
@@ -218,6 +221,50 @@ TEST_CASE("write_error: message line, details only when set, hint") {
   SUBCASE("an empty message falls back to the kind") {
     CHECK(error_text(Error::network("")) == "graph-threads: network error\n");
   }
+}
+
+}  // namespace
+}  // namespace gt
+
+namespace gt {
+namespace {
+
+CreatedThread listed(std::string id, std::string raw) {
+  CreatedThread t;
+  t.id = std::move(id);
+  t.topic = "T";
+  t.raw_json = std::move(raw);
+  return t;
+}
+
+std::string list_output(OutputFormat format, bool pretty,
+                        const std::vector<std::vector<CreatedThread>>& pages) {
+  std::ostringstream out;
+  ThreadListWriter w(out, format, {.pretty_json = pretty});
+  for (const auto& p : pages) w.add(p);
+  w.finish();
+  return out.str();
+}
+
+TEST_CASE("ThreadListWriter: json is one array whatever the pages, ids are lines") {
+  const std::vector<std::vector<CreatedThread>> pages = {
+      {listed("a", R"({"id":"a"})"), listed("b", R"({"id":"b"})")}, {listed("c", R"({"id":"c"})")}};
+  CHECK(list_output(OutputFormat::kJson, false, pages) ==
+        "[\n{\"id\":\"a\"},\n{\"id\":\"b\"},\n{\"id\":\"c\"}\n]\n");
+  CHECK(list_output(OutputFormat::kJson, true, pages) ==
+        pretty_json(R"([{"id":"a"},{"id":"b"},{"id":"c"}])") + "\n");
+  CHECK(list_output(OutputFormat::kId, false, pages) == "a\nb\nc\n");
+  const std::string table = list_output(OutputFormat::kTable, false, pages);
+  CHECK(table.rfind("ID", 0) == 0);
+  CHECK(std::count(table.begin(), table.end(), '\n') == 4);
+}
+
+TEST_CASE("ThreadListWriter: an empty list is [] / a header / nothing") {
+  CHECK(list_output(OutputFormat::kJson, false, {}) == "[]\n");
+  CHECK(list_output(OutputFormat::kJson, false, {{}}) == "[]\n");
+  CHECK(list_output(OutputFormat::kJson, true, {}) == "[]\n");
+  CHECK(list_output(OutputFormat::kId, false, {}) == "");
+  CHECK(list_output(OutputFormat::kTable, false, {}).rfind("ID", 0) == 0);
 }
 
 }  // namespace

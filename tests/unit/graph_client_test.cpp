@@ -55,7 +55,7 @@ struct Fixture {
 
 TEST_CASE("the create request carries exactly the documented method, path, headers and body") {
   Fixture f;
-  const auto req = f.client().build_create_thread("a/b?c", hello(), "tok", "crid-x");
+  const auto req = gt::create_thread_request(f.options, "a/b?c", hello(), "tok", "crid-x");
   CHECK(req.method == "POST");
   CHECK(req.scheme == "https");
   CHECK(req.host == "graph.microsoft.com");
@@ -72,7 +72,7 @@ TEST_CASE("the create request carries exactly the documented method, path, heade
 TEST_CASE("beta goes to /beta") {
   Fixture f;
   f.options.api_version = "beta";
-  CHECK(f.client().build_create_thread(kGroup, hello(), "t", "c").target ==
+  CHECK(gt::create_thread_request(f.options, kGroup, hello(), "t", "c").target ==
         std::string("/beta/groups/") + kGroup + "/threads");
 }
 
@@ -286,10 +286,90 @@ TEST_CASE("an interrupted exchange says whether the request may have been sent")
 
 TEST_CASE("describe_request redacts the bearer token") {
   Fixture f;
-  const auto req = f.client().build_create_thread(kGroup, hello(), "secret-token-value", "c-1");
+  const auto req =
+      gt::create_thread_request(f.options, kGroup, hello(), "secret-token-value", "c-1");
   const std::string text = gt::describe_request(req);
   CHECK(text.find("secret-token-value") == std::string::npos);
   CHECK(text.find("Authorization: Bearer [redacted]\n") != std::string::npos);
   CHECK(text.find("POST https://graph.microsoft.com/v1.0/groups/") == 0);
   CHECK(text.find("\n\n" + gt::encode_thread_request(hello()) + "\n") != std::string::npos);
+}
+
+// ---- list -------------------------------------------------------------------------------------
+
+namespace {
+std::string page(const std::vector<std::string>& ids, const std::string& next = {}) {
+  std::string body = R"({"@odata.context":"ctx","value":[)";
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    body += (i ? "," : "") + std::string(R"({"id":")") + ids[i] + R"(","topic":"T)" +
+            std::to_string(i) + R"("})";
+  }
+  body += "]";
+  if (!next.empty()) body += R"(,"@odata.nextLink":")" + next + "\"";
+  return body + "}";
+}
+}  // namespace
+
+TEST_CASE("list: the first page is GET .../threads with $top and $select") {
+  Fixture f;
+  const auto req = gt::list_threads_request(
+      f.options, "g/1", {.top = 5, .select = {"id", "toRecipients"}}, "tok", "c-1");
+  CHECK(req.method == "GET");
+  CHECK(req.target == "/v1.0/groups/g%2F1/threads?$top=5&$select=id,toRecipients");
+  CHECK(req.header("Authorization") == "Bearer tok");
+  CHECK(req.header("client-request-id") == "c-1");
+  CHECK(req.body.empty());
+  CHECK(req.header("Content-Type").empty());
+  CHECK(gt::list_threads_request(f.options, "g", {}, "t", "c").target == "/v1.0/groups/g/threads");
+}
+
+TEST_CASE("list: a page decodes its threads and next link; the link is followed verbatim") {
+  Fixture f;
+  const std::string next =
+      "https://graph.microsoft.com/v1.0/groups/g/threads?$top=2&$skiptoken=X%2BY";
+  f.transport.respond(200, page({"a", "b"}, next)).respond(200, page({"c"}));
+  auto first = f.client().list_threads("g", {.top = 2}, "", {"tok", "--token"});
+  REQUIRE(first);
+  REQUIRE(first->threads.size() == 2);
+  CHECK(first->threads[0].id == "a");
+  CHECK(first->threads[1].raw_json == R"({"id":"b","topic":"T1"})");
+  CHECK(first->next_link == next);
+  auto second = f.client().list_threads("g", {.top = 2}, first->next_link, {"tok", "--token"});
+  REQUIRE(second);
+  CHECK(second->threads.size() == 1);
+  CHECK(second->next_link.empty());
+  REQUIRE(f.transport.requests.size() == 2);
+  CHECK(f.transport.requests[1].target == "/v1.0/groups/g/threads?$top=2&$skiptoken=X%2BY");
+}
+
+TEST_CASE("list: a next link to another host is refused before sending the token there") {
+  Fixture f;
+  for (const char* link :
+       {"https://evil.example/v1.0/groups/g/threads", "https://graph.microsoft.com.evil.example/x",
+        "http://graph.microsoft.com/x", "/v1.0/groups/g/threads"}) {
+    CAPTURE(link);
+    auto r = f.client().list_threads("g", {}, link, {"tok", "--token"});
+    REQUIRE_FALSE(r);
+    CHECK(r.error().kind == gt::ErrorKind::kGraph);
+    CHECK(r.error().message.find("refusing to follow @odata.nextLink") == 0);
+  }
+  CHECK(f.transport.requests.empty());
+}
+
+TEST_CASE("list: being idempotent, it is retried after 504 and after a lost answer") {
+  Fixture f;
+  f.transport.respond(504).fail(TransportFailure::kConnectionLost, true).respond(200, page({"a"}));
+  auto r = f.client().list_threads("g", {}, "", {"tok", "--token"});
+  REQUIRE(r);
+  CHECK(r->threads.size() == 1);
+  CHECK(f.transport.requests.size() == 3);
+}
+
+TEST_CASE("list: a body that is not a page is a Graph error") {
+  Fixture f;
+  f.transport.respond(200, R"({"id":"x"})");
+  auto r = f.client().list_threads("g", {}, "", {"tok", "--token"});
+  REQUIRE_FALSE(r);
+  CHECK(r.error().kind == gt::ErrorKind::kGraph);
+  CHECK(r.error().message.find("a page of threads") != std::string::npos);
 }

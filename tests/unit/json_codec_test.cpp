@@ -543,3 +543,37 @@ TEST_CASE("did_you_mean suggests close candidates only") {
 
 }  // namespace
 }  // namespace gt
+
+namespace gt {
+namespace {
+
+TEST_CASE("decode_thread_page reads value[] and the next link") {
+  auto page = decode_thread_page(
+      R"({"@odata.context":"c","value":[{"id":"a","topic":"A","isLocked":true},{"id":"b"}],"@odata.nextLink":"https://h/v1.0/x?$skiptoken=1"})");
+  REQUIRE(page);
+  REQUIRE(page->threads.size() == 2);
+  CHECK(page->threads[0].id == "a");
+  CHECK(page->threads[0].topic == "A");
+  CHECK(page->threads[0].is_locked == true);
+  CHECK(page->threads[0].raw_json == R"({"id":"a","topic":"A","isLocked":true})");
+  CHECK(page->threads[1].raw_json == R"({"id":"b"})");
+  CHECK(page->next_link == "https://h/v1.0/x?$skiptoken=1");
+
+  auto last = decode_thread_page(R"({"value":[]})");
+  REQUIRE(last);
+  CHECK(last->threads.empty());
+  CHECK(last->next_link.empty());
+}
+
+TEST_CASE("decode_thread_page refuses what is not a page") {
+  for (const char* body : {"", "[]", R"({"id":"x"})", R"({"value":{}})", R"({"value":[1]})"}) {
+    CAPTURE(body);
+    auto page = decode_thread_page(body);
+    REQUIRE_FALSE(page);
+    CHECK(page.error().kind == ErrorKind::kGraph);
+    CHECK(page.error().message.find("a page of") != std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace gt
