@@ -3,7 +3,8 @@
 #include <algorithm>
 #include <boost/json.hpp>
 #include <cctype>
-#include <ctime>
+
+#include "gt/clock.hpp"
 
 namespace gt {
 
@@ -51,15 +52,6 @@ std::optional<std::string> base64url_decode(std::string_view in) {
 std::string string_claim(const boost::json::object& o, std::string_view key) {
   if (const auto* v = o.if_contains(key); v && v->is_string()) return std::string(v->get_string());
   return {};
-}
-
-std::string format_utc(std::int64_t epoch) {
-  const std::time_t t = static_cast<std::time_t>(epoch);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
 }
 
 std::string format_ago(std::int64_t seconds) {
@@ -169,7 +161,7 @@ Status check_token(const AccessToken& token, std::string_view operation, TokenUs
   }
   if (claims->expires_at && *claims->expires_at <= now_epoch_seconds) {
     return Error::auth("the token from " + token.source + " expired at " +
-                           format_utc(*claims->expires_at) + " (" +
+                           utc_timestamp(*claims->expires_at) + " (" +
                            format_ago(now_epoch_seconds - *claims->expires_at) + ")",
                        "get a fresh token; access tokens live about an hour");
   }

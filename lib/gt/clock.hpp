@@ -3,6 +3,8 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
+#include <string>
 
 namespace gt {
 
@@ -25,5 +27,9 @@ class SystemClock final : public Clock {
   std::chrono::system_clock::time_point wall_now() override;
   bool sleep_for(duration d) override;
 };
+
+// "2026-11-27T15:00:00Z": seconds since the epoch as the UTC timestamps Graph and Entra use.
+std::string utc_timestamp(std::int64_t epoch_seconds);
+std::string utc_timestamp(std::chrono::system_clock::time_point t);
 
 }  // namespace gt

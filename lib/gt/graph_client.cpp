@@ -3,7 +3,7 @@
 #include <cctype>
 #include <sstream>
 
-#include "gt/interrupt.hpp"
+#include "gt/attempts.hpp"
 #include "gt/json_codec.hpp"
 
 namespace gt {
@@ -11,16 +11,6 @@ namespace gt {
 namespace {
 
 using std::chrono::milliseconds;
-
-std::string status_line(const HttpResponse& r) {
-  std::string s = std::to_string(r.status);
-  if (!r.reason.empty()) s += " " + r.reason;
-  return s;
-}
-
-std::string ms_since(Clock::time_point start, Clock::time_point end) {
-  return std::to_string(std::chrono::duration_cast<milliseconds>(end - start).count()) + " ms";
-}
 
 // Graph's Location header for a created thread ends in threads('<id>'), with quotes doubled.
 std::string id_from_location(std::string_view location) {
@@ -175,47 +165,47 @@ Result<ThreadPage> GraphClient::list_threads(std::string_view group_id, const Li
 Result<HttpResponse> GraphClient::send_with_retries(
     const std::function<HttpRequest(const std::string&)>& build, Idempotency idempotency,
     std::string_view what) {
-  const int max_attempts = options_.retry.max_retries + 1;
-  for (int attempt = 1;; ++attempt) {
-    const std::string crid = deps_.new_request_id();
-    if (interrupted()) {
-      Error e{ErrorKind::kInterrupted, "interrupted before sending; nothing was sent"};
-      return e;
-    }
-    if (deps_.clock.now() >= options_.deadline) {
-      Error e = Error::network("--timeout reached before attempt " + std::to_string(attempt) +
-                               " could start; nothing more was sent");
-      e.hint = "raise --timeout";
-      return e;
-    }
-    const HttpRequest request = build(crid);
-    log("> " + request.method + " " + request.url() + "  attempt " + std::to_string(attempt) + "/" +
-        std::to_string(max_attempts) + "  client-request-id " + crid);
-    const auto started = deps_.clock.now();
-    HttpResponse response;
-    TransportError terr;
-    const bool ok = deps_.transport.send(request, options_.deadline, response, terr);
-    const auto finished = deps_.clock.now();
-
-    RetryDecision decision;
-    if (!ok) {
-      log("< failed after " + ms_since(started, finished) + ": " + terr.message + " (" +
-          (terr.request_bytes_written ? "request sent" : "nothing sent") + ")");
-      if (terr.failure == TransportFailure::kInterrupted) {
-        Error e{ErrorKind::kInterrupted,
-                terr.request_bytes_written
-                    ? "interrupted after the request was sent: outcome unknown, the server may "
-                      "have acted on it (client-request-id " +
-                          crid + ")"
-                    : "interrupted; nothing was sent"};
-        e.client_request_id = crid;
-        return e;
+  AttemptOptions options{
+      .idempotency = idempotency,
+      .retry = options_.retry,
+      .attempt_deadline = [this](Clock::time_point) { return options_.deadline; },
+      .give_up_by = options_.deadline,
+      .describe =
+          [](const HttpResponse& r) {
+            const auto rid = r.header("request-id");
+            return rid.empty() ? std::string() : "request-id " + std::string(rid);
+          }};
+  AttemptDeps deps{.transport = deps_.transport,
+                   .clock = deps_.clock,
+                   .new_request_id = deps_.new_request_id,
+                   .jitter = deps_.jitter,
+                   .log = [this](const std::string& line) { log(line); }};
+  Attempts a = gt::send_with_retries(build, options, deps);
+  const std::string& crid = a.client_request_id;
+  const std::string after =
+      a.attempts > 1 ? " (after " + std::to_string(a.attempts) + " attempts)" : std::string();
+  switch (a.end) {
+    case Attempts::End::kAnswered: {
+      if (a.response.status >= 200 && a.response.status < 300) return std::move(a.response);
+      Error e = error_from_response(a.response, crid, what);
+      if (a.decision.verdict == RetryVerdict::kUnknown) {
+        e.kind = ErrorKind::kOutcomeUnknown;
+        e.message = "outcome unknown: Graph's gateway timed out (" + status_line(a.response) +
+                    ") while the backend was handling the request; it may or may not have been "
+                    "done (could not " +
+                    std::string(what) + " for certain)";
+        e.hint =
+            "check before running again; it was not retried automatically to avoid a "
+            "duplicate";
+      } else if (a.attempts > 1 && (a.response.status == 429 || a.response.status >= 500)) {
+        e.message += after;
       }
-      decision =
-          decide_after_transport_error(terr, attempt, idempotency, options_.retry, deps_.jitter);
-      if (decision.verdict == RetryVerdict::kUnknown) {
+      return e;
+    }
+    case Attempts::End::kTransport: {
+      if (a.decision.verdict == RetryVerdict::kUnknown) {
         Error e{ErrorKind::kOutcomeUnknown,
-                "outcome unknown: " + terr.message +
+                "outcome unknown: " + a.transport.message +
                     " after the request was sent; Graph may or may not have done it (could not " +
                     std::string(what) + " for certain)"};
         e.hint =
@@ -223,70 +213,49 @@ Result<HttpResponse> GraphClient::send_with_retries(
             "duplicate. Quote client-request-id " +
             crid + " to support";
         e.client_request_id = crid;
-        e.http_status = terr.status;
+        e.http_status = a.transport.status;
         return e;
       }
-      if (decision.verdict == RetryVerdict::kGiveUp) {
-        Error e = Error::network(
-            terr.message + "; nothing was sent" +
-            (attempt > 1 ? " (after " + std::to_string(attempt) + " attempts)" : std::string()));
-        e.client_request_id = crid;
-        return e;
-      }
-    } else {
-      std::string line = "< " + status_line(response) + "  " + ms_since(started, finished);
-      if (auto rid = response.header("request-id"); !rid.empty()) {
-        line += "  request-id " + std::string(rid);
-      }
-      if (response.status >= 200 && response.status < 300) {
-        log(line);
-        return response;
-      }
-      decision = decide_after_response(response, attempt, idempotency, options_.retry,
-                                       deps_.clock.wall_now(), deps_.jitter);
-      if (decision.verdict != RetryVerdict::kRetry) log(line);
-      if (decision.verdict == RetryVerdict::kUnknown) {
-        Error e = error_from_response(response, crid, what);
-        e.kind = ErrorKind::kOutcomeUnknown;
-        e.message = "outcome unknown: Graph's gateway timed out (" + status_line(response) +
-                    ") while the backend was handling the request; it may or may not have been "
-                    "done (could not " +
-                    std::string(what) + " for certain)";
-        e.hint =
-            "check before running again; it was not retried automatically to avoid a "
-            "duplicate";
-        return e;
-      }
-      if (decision.verdict == RetryVerdict::kGiveUp) {
-        Error e = error_from_response(response, crid, what);
-        if (attempt > 1 && (response.status == 429 || response.status >= 500)) {
-          e.message += " (after " + std::to_string(attempt) + " attempts)";
-        }
-        return e;
-      }
-      line += "  retry in " + format_delay(decision.delay) + " (" + decision.reason + ")";
-      log(line);
-    }
-
-    // kRetry: only if the wait still fits in the command's time budget.
-    const auto resume_at = deps_.clock.now() + decision.delay;
-    if (resume_at >= options_.deadline) {
-      if (ok) {
-        Error e = error_from_response(response, crid, what);
-        e.message += " (a retry after " + format_delay(decision.delay) + " would pass --timeout)";
-        return e;
-      }
-      Error e = Error::network(terr.message + "; nothing was sent (a retry after " +
-                               format_delay(decision.delay) + " would pass --timeout)");
+      Error e = Error::network(a.transport.message + "; nothing was sent" + after);
+      e.hint = a.transport.hint;
       e.client_request_id = crid;
       return e;
     }
-    if (!deps_.clock.sleep_for(decision.delay)) {
-      Error e{ErrorKind::kInterrupted, "interrupted while waiting to retry; nothing more was sent"};
-      e.client_request_id = crid;
+    case Attempts::End::kInterrupted: {
+      const bool maybe_sent = !a.answered &&
+                              a.transport.failure == TransportFailure::kInterrupted &&
+                              a.transport.request_bytes_written;
+      Error e{ErrorKind::kInterrupted,
+              maybe_sent ? "interrupted after the request was sent: outcome unknown, the server "
+                           "may have acted on it (client-request-id " +
+                               crid + ")"
+              : a.attempts == 0 ? std::string("interrupted before sending; nothing was sent")
+              : a.transport.failure == TransportFailure::kInterrupted
+                  ? std::string("interrupted; nothing was sent")
+                  : std::string("interrupted while waiting to retry; nothing more was sent")};
+      if (a.attempts > 0) e.client_request_id = crid;
       return e;
     }
+    case Attempts::End::kOutOfTime:
+      break;
   }
+  // Out of time: either before an attempt could start, or a retry wait would pass --timeout.
+  if (a.attempts == 0 || (!a.answered && a.decision.verdict != RetryVerdict::kRetry)) {
+    Error e = Error::network("--timeout reached before attempt " + std::to_string(a.attempts + 1) +
+                             " could start; nothing more was sent");
+    e.hint = "raise --timeout";
+    return e;
+  }
+  const std::string wait =
+      " (a retry after " + format_delay(a.decision.delay) + " would pass --timeout)";
+  if (a.answered) {
+    Error e = error_from_response(a.response, crid, what);
+    e.message += wait;
+    return e;
+  }
+  Error e = Error::network(a.transport.message + "; nothing was sent" + wait);
+  e.client_request_id = crid;
+  return e;
 }
 
 Error GraphClient::error_from_response(const HttpResponse& response,

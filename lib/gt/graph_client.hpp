@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "gt/auth.hpp"
+#include "gt/attempts.hpp"
 #include "gt/clock.hpp"
 #include "gt/error.hpp"
 #include "gt/http.hpp"
@@ -61,13 +62,7 @@ Result<HttpRequest> next_page_request(const GraphClientOptions& options, std::st
 
 class GraphClient {
  public:
-  struct Deps {
-    Transport& transport;
-    Clock& clock;
-    std::function<std::string()> new_request_id;  // a fresh client-request-id per attempt
-    std::function<double()> jitter;               // [0, 1) for backoff
-    std::ostream* verbose = nullptr;              // attempt log (--verbose); nullptr = quiet
-  };
+  using Deps = ClientDeps;
 
   GraphClient(Deps deps, GraphClientOptions options);
 

@@ -69,7 +69,8 @@ Result<BaseUrl> parse_base_url(std::string_view text, std::string_view what) {
   }
   if (!u.has_authority() || u.encoded_host().empty()) return bad_url(what, text, "missing host");
   if (u.has_userinfo()) {
-    return bad_url(what, text, "must not contain user:password@; pass the token with --token");
+    return bad_url(what, text,
+                   "must not contain user:password@ (credentials never belong in a URL)");
   }
   if (u.has_query() || u.has_fragment()) {
     return bad_url(what, text, "must not contain a query (?...) or fragment (#...)");
