@@ -14,6 +14,11 @@ namespace {
 constexpr const char* kFooter =
     "Environment:\n"
     "  GRAPH_TOKEN       access token (when --token/--token-file are not given)\n"
+    "  GRAPH_REFRESH_TOKEN, AZURE_USERNAME/AZURE_PASSWORD, AZURE_CLIENT_SECRET,\n"
+    "  AZURE_CLIENT_CERTIFICATE_PATH, AZURE_FEDERATED_TOKEN_FILE (+ AZURE_TENANT_ID,\n"
+    "  AZURE_CLIENT_ID)   other token sources, in this order; then `auth login`, then az\n"
+    "  AZURE_AUTHORITY_HOST  login host (default per --cloud)\n"
+    "  GRAPH_THREADS_CONFIG_DIR  where the token cache lives (~/.config/graph-threads)\n"
     "  GRAPH_BASE_URL    Graph root URL (when --base-url/--cloud are not given)\n"
     "  SSL_CERT_FILE     trust store file (OpenSSL; replaces the system default)\n"
     "  SSL_CERT_DIR      trust store directory (OpenSSL; replaces the system default)\n"
@@ -38,6 +43,27 @@ int usage_error(Io& io, const std::string& message, const std::string& help_for)
   return exit_code(ErrorKind::kUsage);
 }
 
+// The innermost subcommand that was parsed ("auth login"), and the command path before it, for
+// help and usage messages.
+std::pair<const CLI::App*, std::string> deepest_parsed(const CLI::App& app) {
+  const CLI::App* found = nullptr;
+  std::string prefix = kProgram;
+  const CLI::App* at = &app;
+  for (bool deeper = true; deeper;) {
+    deeper = false;
+    for (const CLI::App* sub : at->get_subcommands()) {
+      if (sub->parsed()) {
+        if (found) prefix += " " + found->get_name();
+        found = sub;
+        at = sub;
+        deeper = true;
+        break;
+      }
+    }
+  }
+  return {found, prefix};
+}
+
 }  // namespace
 
 CommandLine::CommandLine()
@@ -52,6 +78,7 @@ CommandLine::CommandLine()
   add_global_options(*app, globals);
   create_cmd = setup_create(*app, create);
   list_cmd = setup_list(*app, list);
+  auth_cmd = setup_auth(*app, auth);
 }
 
 CommandLine::~CommandLine() = default;
@@ -67,10 +94,8 @@ std::optional<int> parse_command_line(CommandLine& cl, const std::vector<std::st
   try {
     cl.app->parse(reversed);
   } catch (const CLI::CallForHelp&) {
-    const CLI::App* sub = cl.create_cmd->parsed() ? cl.create_cmd
-                          : cl.list_cmd->parsed() ? cl.list_cmd
-                                                  : nullptr;
-    io.out << (sub ? sub->help(kProgram) : cl.app->help());
+    const auto [sub, prefix] = deepest_parsed(*cl.app);
+    io.out << (sub ? sub->help(prefix) : cl.app->help());
     return 0;
   } catch (const CLI::CallForAllHelp&) {
     io.out << cl.app->help("", CLI::AppFormatMode::All);
@@ -80,11 +105,14 @@ std::optional<int> parse_command_line(CommandLine& cl, const std::vector<std::st
     return 0;
   } catch (const CLI::ParseError& e) {
     // CLI11 exits 100-127 for parse errors; the contract is 2 for every usage error.
-    const char* sub = cl.create_cmd->parsed() ? "create" : cl.list_cmd->parsed() ? "list" : "";
-    return usage_error(io, e.what(), sub);
+    const auto [sub, prefix] = deepest_parsed(*cl.app);
+    std::string path = sub ? prefix + " " + sub->get_name() : "";
+    if (path.starts_with(std::string(kProgram) + " "))
+      path.erase(0, std::string(kProgram).size() + 1);
+    return usage_error(io, e.what(), path);
   }
-  if (!cl.create_cmd->parsed() && !cl.list_cmd->parsed()) {
-    return usage_error(io, "a command is required (create or list)", "");
+  if (!cl.create_cmd->parsed() && !cl.list_cmd->parsed() && !cl.auth_cmd->parsed()) {
+    return usage_error(io, "a command is required (create, list or auth)", "");
   }
   return std::nullopt;
 }
@@ -93,6 +121,7 @@ int run(const std::vector<std::string>& args, Io& io, const Env& env, Deps& deps
   CommandLine cl;
   if (auto code = parse_command_line(cl, args, io)) return *code;
   if (cl.list_cmd->parsed()) return run_list(cl.list, cl.globals, io, env, deps);
+  if (cl.auth_cmd->parsed()) return run_auth(cl.auth, cl.globals, io, env, deps);
   return run_create(cl.create, cl.globals, io, env, deps);
 }
 

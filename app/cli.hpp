@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "app/auth_command.hpp"
 #include "app/create_command.hpp"
 #include "app/deps.hpp"
 #include "app/env.hpp"
@@ -28,8 +29,10 @@ struct CommandLine {
   GlobalOptions globals;
   CreateOptions create;
   ListOptions list;
+  AuthOptions auth;
   CLI::App* create_cmd = nullptr;
   CLI::App* list_cmd = nullptr;
+  CLI::App* auth_cmd = nullptr;
 };
 
 // Parses `args` (without the program name) into `cl`. Returns an exit code when parsing alone

@@ -183,7 +183,7 @@ int run_create(const CreateOptions& o, const GlobalOptions& globals, Io& io, con
   if (o.body_file == "-" && globals.token_file == "-") {
     return fail(io, Error::usage("--body-file - and --token-file - both read stdin; only one can"));
   }
-  auto session = open_session(globals, env, io, deps);
+  auto session = Session::open(globals, env, io, deps);
   if (!session) return fail(io, session.error());
   std::vector<std::string> warnings;
   auto thread = build_thread_request(o, env, io, warnings);
@@ -191,25 +191,26 @@ int run_create(const CreateOptions& o, const GlobalOptions& globals, Io& io, con
   for (const auto& w : warnings) warn(io, w);
   warn_if_not_guid(io, "--group", o.group);
 
-  if (session->settings.dry_run) {
-    // No transport is built: --dry-run works offline and without a token.
-    io.out << describe_request(create_thread_request(
-        session->client, o.group, *thread, session->token ? session->token->value : std::string(),
-        deps.new_request_id()));
-    if (!session->token) warn(io, "no token configured; a real run would stop with exit code 3");
+  if (session->settings().dry_run) {
+    // No transport is built and nobody signs in: --dry-run works offline and without a token.
+    std::string warning;
+    const std::string bearer = session->dry_run_bearer(warning);
+    io.out << describe_request(create_thread_request(session->client_options(), o.group, *thread,
+                                                     bearer, deps.new_request_id()));
+    if (!warning.empty()) warn(io, warning);
     return 0;
   }
 
-  auto token = checked_token(*session, "create a thread", TokenUse::kDelegatedOnly, io, deps);
+  auto token = session->token("create a thread", TokenUse::kDelegatedOnly);
   if (!token) return fail(io, token.error());
-  auto connection = connect(*session, deps);
-  if (!connection) return fail(io, connection.error());
-  auto created = connection->client->create_thread(o.group, *thread, *token);
+  auto client = session->client();
+  if (!client) return fail(io, client.error());
+  auto created = (*client)->create_thread(o.group, *thread, *token);
   if (!created) return fail(io, created.error());
   if (created->id.empty()) {
     warn(io, "Graph reported success but the response carried no thread id");
   }
-  write_thread(io.out, *created, session->settings.output, session->settings.format);
+  write_thread(io.out, *created, session->settings().output, session->settings().format);
   io.out.flush();
   return 0;
 }

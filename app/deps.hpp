@@ -4,7 +4,9 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "gt/clock.hpp"
 #include "gt/error.hpp"
@@ -22,6 +24,9 @@ struct Deps {
   std::function<Result<std::unique_ptr<Transport>>(const TransportConfig&)> make_transport;
   std::function<std::string()> new_request_id;
   std::function<double()> jitter;  // [0, 1)
+  // Runs a program found on PATH (argv[0]) and returns its stdout, or nullopt when it is not
+  // installed, fails, or runs longer than a minute. Used for `az account get-access-token`.
+  std::function<std::optional<std::string>(const std::vector<std::string>& argv)> run_command;
 };
 
 // The real capabilities: BeastTransport, SystemClock, random UUIDs. Defined in real_deps.cpp, the

@@ -88,6 +88,7 @@ struct EmulatorOptions {
   std::vector<std::string> app_certs;  // CLIENT_ID:CERT.pem
   int token_lifetime = 3600;
   int device_interval = 5;
+  int device_min_interval = 0;
   bool auto_approve = false;
 };
 
@@ -241,6 +242,12 @@ void setup_flags(CLI::App& app, EmulatorOptions& o) {
       ->type_name("S")
       ->check(CLI::Validator(CLI::Range(0, 60)).description(""))
       ->group(identity);
+  app.add_option("--device-min-interval", o.device_min_interval,
+                 "Polling interval the server enforces; clients polling faster get\n"
+                 "slow_down (default: --device-interval).")
+      ->type_name("S")
+      ->check(CLI::Validator(CLI::Range(0, 60)).description(""))
+      ->group(identity);
   app.add_flag("--auto-approve", o.auto_approve,
                "Approve device codes on their first poll as demo@graph-threads.test\n"
                "(otherwise: POST /_emulator/devices/{code}/approve).")
@@ -359,6 +366,7 @@ Result<emu::IdentityOptions> identity_from(const EmulatorOptions& o) {
   emu::IdentityOptions id;
   id.token_lifetime = std::chrono::seconds(o.token_lifetime);
   id.device_poll_interval = std::chrono::seconds(o.device_interval);
+  id.enforced_poll_interval = std::chrono::seconds(o.device_min_interval);
   id.auto_approve_device = o.auto_approve;
   for (const auto& [list, mfa] : {std::pair{&o.users, false}, std::pair{&o.mfa_users, true}}) {
     for (const auto& u : *list) {

@@ -68,7 +68,8 @@ Result<Settings> resolve_settings(const GlobalOptions& o, const Env& env, const 
     url = o.base_url;
     s.base_source = "--base-url";
   } else if (cloud_given) {
-    url = graph_root(*parse_cloud(o.cloud));
+    s.cloud = *parse_cloud(o.cloud);
+    url = graph_root(s.cloud);
     s.base_source = "--cloud " + o.cloud;
   } else if (auto v = env.get("GRAPH_BASE_URL"); v && !v->empty()) {
     url = *v;

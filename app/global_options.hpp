@@ -42,7 +42,8 @@ void add_global_options(CLI::App& app, GlobalOptions& options);
 // What the flags and environment mean, validated.
 struct Settings {
   BaseUrl base;
-  std::string base_source;  // "--base-url", "--cloud usgov", "GRAPH_BASE_URL", "default"
+  std::string base_source;       // "--base-url", "--cloud usgov", "GRAPH_BASE_URL", "default"
+  Cloud cloud = Cloud::kGlobal;  // --cloud (global otherwise): login host and token scopes
   std::string api_version;
   OutputFormat output = OutputFormat::kJson;
   FormatOptions format;

@@ -31,29 +31,30 @@ CLI::App* setup_list(CLI::App& app, ListOptions& o) {
 int run_list(const ListOptions& o, const GlobalOptions& globals, Io& io, const Env& env,
              Deps& deps) {
   if (o.group.empty()) return fail(io, Error::usage("--group: must not be empty"));
-  auto session = open_session(globals, env, io, deps);
+  auto session = Session::open(globals, env, io, deps);
   if (!session) return fail(io, session.error());
   warn_if_not_guid(io, "--group", o.group);
   ListQuery query;
   if (o.top > 0) query.top = o.top;
 
-  if (session->settings.dry_run) {
-    io.out << describe_request(list_threads_request(
-        session->client, o.group, query, session->token ? session->token->value : std::string(),
-        deps.new_request_id()));
-    if (!session->token) warn(io, "no token configured; a real run would stop with exit code 3");
+  if (session->settings().dry_run) {
+    std::string warning;
+    const std::string bearer = session->dry_run_bearer(warning);
+    io.out << describe_request(list_threads_request(session->client_options(), o.group, query,
+                                                    bearer, deps.new_request_id()));
+    if (!warning.empty()) warn(io, warning);
     return 0;
   }
 
-  auto token = checked_token(*session, "list threads", TokenUse::kDelegatedOrApp, io, deps);
+  auto token = session->token("list threads", TokenUse::kDelegatedOrApp);
   if (!token) return fail(io, token.error());
-  auto connection = connect(*session, deps);
-  if (!connection) return fail(io, connection.error());
+  auto client = session->client();
+  if (!client) return fail(io, client.error());
 
-  ThreadListWriter writer(io.out, session->settings.output, session->settings.format);
+  ThreadListWriter writer(io.out, session->settings().output, session->settings().format);
   std::string next_link;
   for (int page = 1;; ++page) {
-    auto result = connection->client->list_threads(o.group, query, next_link, *token);
+    auto result = (*client)->list_threads(o.group, query, next_link, *token);
     if (!result) {
       Error e = std::move(result).error();
       if (page > 1) {

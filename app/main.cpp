@@ -1,5 +1,7 @@
 // graph-threads: a trampoline into gt::app::run with the real process around it.
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <iostream>
@@ -8,6 +10,12 @@
 #include "gt/interrupt.hpp"
 
 int main(int argc, char** argv) {
+  // The process holds access and refresh tokens, passwords and client secrets in memory: it must
+  // never leave them in a core file. No core dumps, and not dumpable (which also keeps other
+  // processes of the same user from ptrace-ing it).
+  const rlimit no_core{0, 0};
+  ::setrlimit(RLIMIT_CORE, &no_core);
+  ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   gt::install_interrupt_handler();
   std::ios::sync_with_stdio(false);
   winsize ws{};

@@ -2,6 +2,7 @@
 
 #include "app/cli.hpp"
 #include "gt/format.hpp"
+#include "gt/token_cache.hpp"
 #include "gt/uuid.hpp"
 
 namespace gt::app {
@@ -22,56 +23,150 @@ int fail(Io& io, const Error& error) {
   return exit_code(error.kind);
 }
 
-Result<Session> open_session(const GlobalOptions& globals, const Env& env, Io& io, Deps& deps) {
+namespace {
+
+std::optional<std::string> non_empty(const Env& env, std::string_view name) {
+  auto v = env.get(name);
+  if (v && v->empty()) return std::nullopt;
+  return v;
+}
+
+}  // namespace
+
+Session::Session(Io& io, Deps& deps) : io_(&io), deps_(&deps) {}
+Session::Session(Session&&) noexcept = default;
+Session::~Session() = default;
+
+Result<Session> Session::open(const GlobalOptions& globals, const Env& env, Io& io, Deps& deps) {
   const auto start = deps.clock.now();
+  Session s(io, deps);
   auto settings = resolve_settings(globals, env, io);
   if (!settings) return std::move(settings).error();
+  s.settings_ = std::move(settings).value();
   auto token = resolve_token(globals, env, io);
   if (!token) return std::move(token).error();
-  Session s{.settings = std::move(settings).value(), .token = std::move(token).value()};
-  s.client = GraphClientOptions{
-      .base = s.settings.base,
-      .api_version = s.settings.api_version,
-      .retry = RetryPolicy{.max_retries = s.settings.retries},
-      .deadline = start + s.settings.timeout,
+
+  s.client_ = GraphClientOptions{
+      .base = s.settings_.base,
+      .api_version = s.settings_.api_version,
+      .retry = RetryPolicy{.max_retries = s.settings_.retries},
+      .deadline = start + s.settings_.timeout,
       .user_agent = std::string(kProgram) + "/" + GT_VERSION,
   };
-  if (s.settings.verbose) {
-    s.verbose = &io.err;
-    *s.verbose << "* Graph root " << s.settings.base.origin() << s.settings.base.path_prefix
-               << " (from " << s.settings.base_source << "), API " << s.settings.api_version
-               << '\n';
-    *s.verbose << "* token: " << (s.token ? "from " + s.token->source : std::string("none"))
-               << '\n';
+
+  ChainConfig& c = s.chain_config_;
+  c.explicit_token = std::move(token).value();
+  c.cloud = s.settings_.cloud;
+  auto authority = authority_host(c.cloud, non_empty(env, "AZURE_AUTHORITY_HOST"));
+  if (!authority) return std::move(authority).error();
+  c.authority = std::move(authority).value();
+  c.refresh_token = non_empty(env, "GRAPH_REFRESH_TOKEN");
+  c.tenant_id = non_empty(env, "AZURE_TENANT_ID");
+  c.client_id = non_empty(env, "AZURE_CLIENT_ID");
+  c.username = non_empty(env, "AZURE_USERNAME");
+  c.password = non_empty(env, "AZURE_PASSWORD");
+  c.client_secret = non_empty(env, "AZURE_CLIENT_SECRET");
+  c.certificate_path = non_empty(env, "AZURE_CLIENT_CERTIFICATE_PATH");
+  c.federated_token_file = non_empty(env, "AZURE_FEDERATED_TOKEN_FILE");
+  if (auto alg = non_empty(env, "GRAPH_THREADS_ASSERTION_ALG")) {
+    if (*alg == "RS256") {
+      c.assertion_alg = AssertionAlg::kRs256;
+    } else if (*alg == "PS256") {
+      c.assertion_alg = AssertionAlg::kPs256;
+    } else {
+      return Error::usage("GRAPH_THREADS_ASSERTION_ALG \"" + *alg +
+                          "\": expected RS256 (x5t) or PS256 (x5t#S256)");
+    }
   }
+  c.cache_dir = TokenCache::default_dir([&env](std::string_view n) { return env.get(n); });
+  c.oauth = s.oauth_options();
+
+  if (s.settings_.verbose) {
+    s.verbose_ = &io.err;
+    *s.verbose_ << "* Graph root " << s.settings_.base.origin() << s.settings_.base.path_prefix
+                << " (from " << s.settings_.base_source << "), API " << s.settings_.api_version
+                << '\n';
+  }
+  s.env_ = &env;
   return s;
 }
 
-Result<AccessToken> checked_token(const Session& session, std::string_view operation, TokenUse use,
-                                  Io& io, Deps& deps) {
-  if (!session.token) return StaticTokenSource(std::nullopt).token().error();
-  const auto now_epoch =
-      std::chrono::duration_cast<std::chrono::seconds>(deps.clock.wall_now().time_since_epoch())
-          .count();
-  if (auto st = check_token(*session.token, operation, use, now_epoch); !st) {
-    return std::move(st).error();
-  }
-  for (const auto& w : token_warnings(*session.token)) warn(io, w);
-  return *session.token;
+OAuthOptions Session::oauth_options() const {
+  OAuthOptions o;
+  o.authority = chain_config_.authority;
+  o.retry = RetryPolicy{.max_retries = settings_.retries};
+  o.request_timeout = std::chrono::duration_cast<std::chrono::seconds>(settings_.timeout);
+  if (o.request_timeout.count() < 1) o.request_timeout = std::chrono::seconds(1);
+  o.user_agent = std::string(kProgram) + "/" + GT_VERSION;
+  return o;
 }
 
-Result<Connection> connect(const Session& session, Deps& deps) {
-  auto transport = deps.make_transport(TransportConfig{.cacert_file = session.settings.cacert});
-  if (!transport) return std::move(transport).error();
-  Connection c;
-  c.transport = std::move(transport).value();
-  c.client = std::make_unique<GraphClient>(GraphClient::Deps{.transport = *c.transport,
-                                                             .clock = deps.clock,
-                                                             .new_request_id = deps.new_request_id,
-                                                             .jitter = deps.jitter,
-                                                             .verbose = session.verbose},
-                                           session.client);
-  return c;
+TokenChain& Session::chain() {
+  if (!chain_) {
+    // The chain calls back into this session for the transport; a Session is only moved before
+    // its first use, so `this` is stable from here on.
+    chain_ = std::make_unique<TokenChain>(
+        chain_config_, ChainDeps{.clock = deps_->clock,
+                                 .transport = [this] { return transport(); },
+                                 .new_request_id = deps_->new_request_id,
+                                 .jitter = deps_->jitter,
+                                 .verbose = verbose_,
+                                 .read_file = [this](const std::string& path,
+                                                     std::string_view what) -> Result<std::string> {
+                                   return env_->read_file(path, what, 1024 * 1024);
+                                 },
+                                 .run_command = deps_->run_command});
+  }
+  return *chain_;
+}
+
+std::string Session::dry_run_bearer(std::string& warning) {
+  if (chain_config_.explicit_token) return chain_config_.explicit_token->value;
+  if (const auto source = chain().configured())
+    return std::string("from ") + source_kind_name(*source);
+  warning = "no token configured; a real run would stop with exit code 3";
+  return "";
+}
+
+Result<AccessToken> Session::token(std::string_view operation, TokenUse use) {
+  auto got = chain().token(operation, use);
+  if (!got) return std::move(got).error();
+  if (verbose_) {
+    *verbose_ << "* token: " << source_kind_name(got->kind) << " (" << got->token.source << "), "
+              << got->detail << '\n';
+  }
+  const auto now_epoch =
+      std::chrono::duration_cast<std::chrono::seconds>(deps_->clock.wall_now().time_since_epoch())
+          .count();
+  if (auto st = check_token(got->token, operation, use, now_epoch); !st) {
+    return std::move(st).error();
+  }
+  for (const auto& w : token_warnings(got->token)) warn(*io_, w);
+  return got->token;
+}
+
+Result<Transport*> Session::transport() {
+  if (!transport_) {
+    auto t = deps_->make_transport(TransportConfig{.cacert_file = settings_.cacert});
+    if (!t) return std::move(t).error();
+    transport_ = std::move(t).value();
+  }
+  return transport_.get();
+}
+
+Result<GraphClient*> Session::client() {
+  if (!client_instance_) {
+    auto t = transport();
+    if (!t) return std::move(t).error();
+    client_instance_ =
+        std::make_unique<GraphClient>(GraphClient::Deps{.transport = **t,
+                                                        .clock = deps_->clock,
+                                                        .new_request_id = deps_->new_request_id,
+                                                        .jitter = deps_->jitter,
+                                                        .verbose = verbose_},
+                                      client_);
+  }
+  return client_instance_.get();
 }
 
 }  // namespace gt::app

@@ -1,6 +1,7 @@
-// app/session: what every command that talks to Graph needs, resolved once from the global flags
-// and the environment: settings, the token (if any), client options with the command's deadline,
-// and the verbose log. Commands differ only in the request they build and how they print.
+// app/session: what every command that talks to Microsoft Graph or the login host needs, resolved
+// once from the global flags and the environment: settings, the token chain, client options with
+// the command's deadline, the verbose log, and one lazily built transport shared by the Graph
+// client and the sign-in requests. --help, usage errors and --dry-run never build a transport.
 #pragma once
 
 #include <memory>
@@ -13,36 +14,63 @@
 #include "app/global_options.hpp"
 #include "gt/auth.hpp"
 #include "gt/graph_client.hpp"
+#include "gt/oauth.hpp"
+#include "gt/token_chain.hpp"
 
 namespace gt::app {
 
-struct Session {
-  Settings settings;
-  std::optional<AccessToken> token;  // nullopt: none configured
-  GraphClientOptions client;         // base URL, API version, retries, deadline, User-Agent
-  std::ostream* verbose = nullptr;   // io.err with -v, else nullptr
+class Session {
+ public:
+  // Resolves settings, the explicit token and the sign-in environment (AZURE_*,
+  // GRAPH_REFRESH_TOKEN, AZURE_AUTHORITY_HOST, the cache directory); the deadline counts from now.
+  // With -v, logs where the Graph root came from. Fails (kUsage) on bad flags, variables or token
+  // files.
+  static Result<Session> open(const GlobalOptions& globals, const Env& env, Io& io, Deps& deps);
+
+  Session(Session&&) noexcept;
+  ~Session();
+
+  const Settings& settings() const { return settings_; }
+  const GraphClientOptions& client_options() const { return client_; }
+  std::ostream* verbose() const { return verbose_; }
+  TokenChain& chain();
+  const ChainConfig& chain_config() const { return chain_config_; }
+  // The login host and the OAuth options sign-in commands use.
+  OAuthOptions oauth_options() const;
+
+  // What --dry-run puts in the Authorization header, without signing in: the explicit token
+  // (redacted when printed), a placeholder when another source is configured, "" when none is
+  // (then `warning` says that a real run would stop with exit code 3).
+  std::string dry_run_bearer(std::string& warning);
+
+  // A token for `operation`, from the chain, checked before anything is sent (gt::check_token):
+  // none, expired, or app-only where Graph needs a user -> kAuth. With -v, says which source was
+  // used. Prints token_warnings() on stderr.
+  Result<AccessToken> token(std::string_view operation, TokenUse use);
+
+  // The transport (built on first use) and a Graph client on it.
+  Result<Transport*> transport();
+  Result<GraphClient*> client();
+
+ private:
+  Session(Io& io, Deps& deps);
+
+  Io* io_;
+  Deps* deps_;
+  const Env* env_ = nullptr;
+  Settings settings_;
+  GraphClientOptions client_;
+  ChainConfig chain_config_;
+  std::ostream* verbose_ = nullptr;
+  std::unique_ptr<TokenChain> chain_;
+  std::unique_ptr<Transport> transport_;
+  std::unique_ptr<GraphClient> client_instance_;
 };
-
-// Resolves settings and token; the deadline counts from now. With -v, logs where the Graph root
-// and the token came from. Fails (kUsage) on bad flags, variables or token files.
-Result<Session> open_session(const GlobalOptions& globals, const Env& env, Io& io, Deps& deps);
-
-// The token for `operation`, checked before anything is sent (gt::check_token): none configured,
-// expired, or app-only where Graph needs a user -> kAuth. Prints token_warnings() on stderr.
-Result<AccessToken> checked_token(const Session& session, std::string_view operation, TokenUse use,
-                                  Io& io, Deps& deps);
-
-// A connected client: the transport (built lazily here, never for --dry-run) and the client on it.
-struct Connection {
-  std::unique_ptr<Transport> transport;
-  std::unique_ptr<GraphClient> client;
-};
-Result<Connection> connect(const Session& session, Deps& deps);
 
 // "graph-threads: warning: <message>" on stderr.
 void warn(Io& io, std::string_view message);
-// Warns when `id` (given with `flag`) is not a GUID, as Microsoft 365 group and user ids are; it is
-// still sent, percent-encoded, because Graph is the judge.
+// Warns when `id` (given with `flag`) is not a GUID, as Microsoft 365 group ids are; it is still
+// sent, percent-encoded, because Graph is the judge.
 void warn_if_not_guid(Io& io, std::string_view flag, const std::string& id);
 // Prints `error` on stderr and returns its exit code.
 int fail(Io& io, const Error& error);

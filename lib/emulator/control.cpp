@@ -2,9 +2,9 @@
 
 #include <boost/json.hpp>
 #include <chrono>
-#include <ctime>
 
 #include "emulator/graph_service.hpp"
+#include "gt/clock.hpp"
 #include "gt/uuid.hpp"
 
 namespace gt::emulator {
@@ -59,15 +59,6 @@ std::string percent_decode(std::string_view s) {
     }
   }
   return out;
-}
-
-std::string iso8601(std::chrono::system_clock::time_point t) {
-  const std::time_t tt = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
 }
 
 }  // namespace
@@ -142,7 +133,7 @@ HttpResponse ControlService::devices_endpoint(const HttpRequest& request, std::s
                                  {"scope", d.scope},
                                  {"state", d.state},
                                  {"user", d.user},
-                                 {"expiresAt", iso8601(d.expires_at)}});
+                                 {"expiresAt", utc_timestamp(d.expires_at)}});
     }
     return json_ok(request, json::serialize(out));
   }

@@ -1116,7 +1116,8 @@ struct IdentityService::Impl {
                   .scope = form.get("scope"),
                   .scopes = std::get<Scopes>(std::move(scopes)),
                   .expires_at = call.now + options.device_code_lifetime,
-                  .interval = options.device_poll_interval};
+                  .interval = std::max(options.device_poll_interval,
+                                       options.enforced_poll_interval)};
     json::object body;
     body["user_code"] = d.user_code;
     body["device_code"] = d.device_code;

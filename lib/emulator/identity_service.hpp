@@ -178,6 +178,10 @@ struct IdentityOptions {
   // Device code "expires_in" (Entra: 15 minutes) and "interval" (Entra: 5 s).
   std::chrono::seconds device_code_lifetime{900};
   std::chrono::seconds device_poll_interval{5};
+  // The interval the server enforces. When longer than the advertised device_poll_interval, a
+  // client that polls as told gets slow_down (as a busy Entra may answer), which is how tests make
+  // a real server say it. 0: the advertised interval.
+  std::chrono::seconds enforced_poll_interval{0};
 
   // username (UPN, matched case-insensitively) -> user. Empty: no password sign-in succeeds;
   // device codes can still be approved for any username.

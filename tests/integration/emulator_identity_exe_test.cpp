@@ -10,6 +10,7 @@
 
 #include "support/rsa_assertion.hpp"
 #include "support/subprocess.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace std::chrono_literals;
 using gt::test::BackgroundProcess;
@@ -21,7 +22,7 @@ constexpr const char* kGroup = "02bd9fd6-8f93-4758-87c3-1fb73740a315";
 
 struct Emulator {
   explicit Emulator(std::vector<std::string> args)
-      : dir(make_dir()), process([&] {
+      : dir(tmp.str()), process([&] {
           std::vector<std::string> argv = {GT_EMULATOR_PATH, "--listen", "127.0.0.1:0",
                                            "--ca-out",       ca_path(),  "--quiet"};
           argv.insert(argv.end(), args.begin(), args.end());
@@ -37,13 +38,6 @@ struct Emulator {
   ~Emulator() {
     process.send_signal(SIGTERM);
     process.wait(10s);
-    std::error_code ignored;
-    std::filesystem::remove_all(dir, ignored);
-  }
-  static std::string make_dir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "gt-idp-XXXXXX").string();
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    return pattern;
   }
   std::string ca_path() const { return dir + "/ca.pem"; }
 
@@ -68,6 +62,7 @@ struct Emulator {
                  url + "/v1.0/groups/" + kGroup + "/threads"});
   }
 
+  gt::test::TempDir tmp;
   std::string dir;
   BackgroundProcess process;
   std::string url;
@@ -125,9 +120,8 @@ TEST_SUITE("emulator: executable sign-in") {
 
   TEST_CASE("--app-cert accepts a client assertion signed with the certificate's key") {
     const auto now_tp = std::chrono::system_clock::now();
-    const auto cred = gt::test::make_rsa_credential("graph-threads test app",
-                                                    now_tp - std::chrono::hours(1),
-                                                    now_tp + std::chrono::hours(24));
+    const auto cred = gt::test::make_rsa_credential(
+        "graph-threads test app", now_tp - std::chrono::hours(1), now_tp + std::chrono::hours(24));
     Emulator probe({});
     const std::string cert_file = probe.dir + "/app.pem";
     std::ofstream(cert_file) << cred.cert_pem;

@@ -15,7 +15,8 @@
 namespace gt::test {
 
 // Environment changes applied on top of the test's own environment. A nullopt value unsets the
-// variable. GRAPH_TOKEN, GRAPH_BASE_URL, SSL_CERT_FILE and SSL_CERT_DIR are always unset first so
+// variable. GRAPH_TOKEN, GRAPH_BASE_URL, SSL_CERT_FILE, SSL_CERT_DIR, HOME, the token cache
+// location and every AZURE_* / GRAPH_REFRESH_TOKEN sign-in variable are always unset first so
 // that a developer's shell cannot change a test's outcome; set them here to use them.
 using EnvChanges = std::vector<std::pair<std::string, std::optional<std::string>>>;
 

@@ -301,7 +301,7 @@ TEST_CASE("--verbose logs each attempt on stderr without the token") {
   CHECK(err.find("request-id r-1") != std::string::npos);
   CHECK(err.find("attempt 2/4  client-request-id crid-2") != std::string::npos);
   CHECK(err.find("< 201") != std::string::npos);
-  CHECK(err.find("token: from --token") != std::string::npos);
+  CHECK(err.find("token: explicit token (--token)") != std::string::npos);
   CHECK(err.find("tok\n") == std::string::npos);
   CHECK(err.find("Bearer") == std::string::npos);
 }

@@ -152,3 +152,44 @@ TEST_CASE("help and version go to stdout and exit 0") {
     CHECK(p.out.find("Usage:") != std::string::npos);
   }
 }
+
+TEST_CASE("auth subcommands parse into AuthOptions") {
+  gt::app::CommandLine cl;
+  auto p = parse(cl, {"auth", "login", "--scope", "Group.ReadWrite.All", "--scope",
+                      "User.Read Mail.Send", "--tenant", "contoso.example", "--client-id", "app-id",
+                      "--cloud", "usgov"});
+  REQUIRE_FALSE(p.code);
+  CHECK(cl.auth.login->parsed());
+  CHECK(cl.auth.scopes == std::vector<std::string>{"Group.ReadWrite.All", "User.Read Mail.Send"});
+  CHECK(cl.auth.tenant == "contoso.example");
+  CHECK(cl.auth.client_id == "app-id");
+  CHECK(cl.globals.cloud == "usgov");
+
+  gt::app::CommandLine out;
+  REQUIRE_FALSE(parse(out, {"auth", "logout", "--all"}).code);
+  CHECK(out.auth.logout->parsed());
+  CHECK(out.auth.all);
+
+  gt::app::CommandLine defaults;
+  REQUIRE_FALSE(parse(defaults, {"auth", "status", "-o", "json"}).code);
+  CHECK(defaults.auth.status->parsed());
+  CHECK(defaults.auth.tenant == "organizations");
+  CHECK(defaults.globals.output == "json");
+}
+
+TEST_CASE("auth usage errors exit 2 and point at the right help") {
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"auth"}, {"auth", "dance"}, {"auth", "login", "--bogus"}}) {
+    CAPTURE(args.back());
+    gt::app::CommandLine cl;
+    auto p = parse(cl, args);
+    REQUIRE(p.code);
+    CHECK(*p.code == 2);
+    CHECK(p.err.find("graph-threads auth") != std::string::npos);
+  }
+  gt::app::CommandLine help;
+  auto h = parse(help, {"auth", "login", "--help"});
+  CHECK(h.code == 0);
+  CHECK(h.out.find("graph-threads auth login") != std::string::npos);
+  CHECK(h.out.find("--client-id") != std::string::npos);
+}

@@ -443,6 +443,21 @@ TEST_SUITE("emulator: identity device code") {
     CHECK(listed[0].user == kAdele);
   }
 
+  TEST_CASE("an enforced interval longer than the advertised one makes obedient clients slow down") {
+    IdentityOptions options = default_options();
+    options.device_poll_interval = seconds(1);
+    options.enforced_poll_interval = seconds(3);
+    Identity id(options);
+    const auto dc = id.devicecode();
+    CHECK(dc.at("interval").as_int64() == 1);  // what clients are told
+    const std::string device_code = str(dc, "device_code");
+    CHECK(error_of(id.poll(device_code)).error == "authorization_pending");
+    id.advance(seconds(1));  // as advertised, but sooner than enforced
+    CHECK(error_of(id.poll(device_code)).error == "slow_down");  // interval 3 + 5
+    id.advance(seconds(8));
+    CHECK(error_of(id.poll(device_code)).error == "authorization_pending");
+  }
+
   TEST_CASE("each slow_down adds 5 s to the interval, as RFC 8628 says") {
     Identity id;
     const std::string device_code = str(id.devicecode(), "device_code");
