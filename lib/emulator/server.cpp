@@ -274,6 +274,8 @@ struct Server::Impl {
   mutable std::mutex received_mu;
   std::deque<HttpRequest> received;  // the last options.keep_received requests
   std::atomic<std::size_t> accepted{0};
+  std::size_t in_flight = 0;                   // server thread only
+  std::atomic<std::size_t> peak_in_flight{0};  // written by the server thread only
   tcp::endpoint local;
   std::string local_host;  // local.address() as text, for HttpRequest::host
   net::io_context ioc{1};
@@ -305,6 +307,23 @@ struct Server::Impl {
    private:
     Impl& impl_;
     std::uint64_t id_ = 0;
+  };
+
+  // Counts one metered request as in flight (see Server::peak_in_flight) while it lives.
+  class InFlight {
+   public:
+    explicit InFlight(Impl& impl) : impl_(impl) {
+      const std::size_t now = ++impl_.in_flight;
+      if (now > impl_.peak_in_flight.load(std::memory_order_relaxed)) {
+        impl_.peak_in_flight.store(now, std::memory_order_relaxed);
+      }
+    }
+    ~InFlight() { --impl_.in_flight; }
+    InFlight(const InFlight&) = delete;
+    InFlight& operator=(const InFlight&) = delete;
+
+   private:
+    Impl& impl_;
   };
 
   Status bind();
@@ -522,6 +541,10 @@ net::awaitable<bool> Server::Impl::serve_one(ServerStream& stream, beast::flat_b
   const bool unmetered = is_unmetered(request);
   if (!unmetered) record(request);
   const Fault fault = unmetered ? Fault{} : faults.next_for_request();
+  // In flight from here until the answer is handed to the connection, or the connection ends
+  // without one.
+  std::optional<InFlight> in_flight_guard;
+  if (!unmetered) in_flight_guard.emplace(*this);
 
   if (fault.kind == FaultKind::kStall) {
     log(request, 0, started_at, fault);
@@ -569,6 +592,10 @@ net::awaitable<bool> Server::Impl::serve_one(ServerStream& stream, beast::flat_b
     // without a TLS close_notify, as a crashed or cut-off server would.
     const std::size_t body = response.body.size();
     wire.resize(wire.size() - (body - body / 2));
+    // No longer in flight once the answer is handed to the connection, in this handler: the
+    // client cannot see a byte of it, finish and send its next request before the count drops,
+    // so a client that keeps N requests in flight never shows more than N here.
+    in_flight_guard.reset();
     auto [cut_ec, cut_bytes] = co_await net::async_write(stream, net::buffer(wire), kNoThrow);
     (void)cut_ec;
     (void)cut_bytes;
@@ -578,6 +605,7 @@ net::awaitable<bool> Server::Impl::serve_one(ServerStream& stream, beast::flat_b
     co_return false;
   }
 
+  in_flight_guard.reset();  // answered: see the kTruncateBody case above
   auto [write_ec, write_bytes] = co_await net::async_write(stream, net::buffer(wire), kNoThrow);
   (void)write_bytes;
   log(request, write_ec ? 0 : status, started_at, fault, limit);
@@ -738,6 +766,10 @@ std::vector<HttpRequest> Server::received() const {
 
 std::size_t Server::connections_accepted() const {
   return impl_->accepted.load();
+}
+
+std::size_t Server::peak_in_flight() const {
+  return impl_->peak_in_flight.load();
 }
 
 }  // namespace gt::emulator

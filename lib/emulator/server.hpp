@@ -100,6 +100,13 @@ class Server {
   // rejected with 400/413/431 and unmetered ones are not recorded. Thread-safe.
   std::vector<HttpRequest> received() const;
   std::size_t connections_accepted() const;
+  // The most metered requests that were in flight at once so far (0 before the first). A request
+  // is in flight from when it has been read until its answer starts to be written (before the
+  // client can see any of it), or until the connection ends without one (kDropAfterRead; a kStall
+  // request stays in flight until the client leaves). Unmetered requests and those rejected with
+  // 400/413/431 never count. For tests of client concurrency: a client that keeps at most N
+  // requests in flight never makes this exceed N. Thread-safe.
+  std::size_t peak_in_flight() const;
 
  private:
   struct Impl;

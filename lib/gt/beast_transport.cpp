@@ -1,186 +1,35 @@
-// The HTTPS client. Everything Beast/Asio/OpenSSL lives in this file (see beast_transport.hpp).
+// The blocking HTTPS client. The connection-level work (TLS, connect, write, read, error
+// classification) is gt/beast_common, shared with gt/beast_exchange_loop; this file schedules one
+// exchange at a time and keeps one pooled connection.
 //
-// Shape of one exchange: a coroutine on a private io_context performs resolve -> connect ->
-// (TLS handshake) -> write -> read header -> read body, recording which phase it is in and whether
-// any request byte was written. The calling thread runs the io_context as a watchdog: when the
-// deadline passes or SIGINT arrives it cancels the resolver and closes the socket, so every phase
-// is bounded by the one deadline without a timer per step.
+// Shape of one send(): a coroutine on a private io_context opens (or reuses) a connection and
+// carries the exchange over it, recording which phase it is in and whether any request byte was
+// written. The calling thread runs the io_context as a watchdog: when the deadline passes or
+// SIGINT arrives it stops the exchange (cancels the resolver and closes the socket), so every
+// phase is bounded by the one deadline without a timer per step.
 #include "gt/beast_transport.hpp"
 
-#include <openssl/err.h>
-#include <openssl/ssl.h>
-#include <openssl/x509v3.h>
-#include <poll.h>
-
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/connect.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/redirect_error.hpp>
-#include <boost/asio/ssl.hpp>
-#include <boost/asio/use_awaitable.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
-#include <cerrno>
-#include <cstring>
-#include <fstream>
-#include <optional>
-#include <sstream>
 
+#include "gt/beast_common.hpp"
 #include "gt/interrupt.hpp"
 
 namespace gt {
 
-namespace {
-
-namespace beast = boost::beast;
-namespace http = beast::http;
 namespace net = boost::asio;
-namespace ssl = net::ssl;
-using tcp = net::ip::tcp;
-using boost::system::error_code;
-
-enum class Phase { kResolve, kConnect, kHandshake, kWrite, kReadHeader, kReadBody, kDone };
-
-const char* phase_text(Phase p) {
-  switch (p) {
-    case Phase::kResolve:
-      return "resolving the host name";
-    case Phase::kConnect:
-      return "connecting";
-    case Phase::kHandshake:
-      return "during the TLS handshake";
-    case Phase::kWrite:
-      return "sending the request";
-    case Phase::kReadHeader:
-      return "waiting for the response";
-    case Phase::kReadBody:
-      return "reading the response body";
-    case Phase::kDone:
-      return "finishing";
-  }
-  return "";
-}
-
-bool is_ip_literal(const std::string& host) {
-  error_code ec;
-  net::ip::make_address(host, ec);
-  return !ec;
-}
-
-std::string host_port(const HttpRequest& r) {
-  const bool v6 = r.host.find(':') != std::string::npos;
-  return (v6 ? "[" + r.host + "]" : r.host) + ":" + std::to_string(r.port);
-}
-
-std::string x509_name(X509_NAME* name) {
-  if (!name) return "?";
-  BIO* bio = BIO_new(BIO_s_mem());
-  X509_NAME_print_ex(bio, name, 0, XN_FLAG_RFC2253);
-  char* data = nullptr;
-  const long len = BIO_get_mem_data(bio, &data);
-  std::string out(data, static_cast<std::size_t>(len));
-  BIO_free(bio);
-  return out;
-}
-
-std::string asn1_time(const ASN1_TIME* t) {
-  if (!t) return "?";
-  BIO* bio = BIO_new(BIO_s_mem());
-  ASN1_TIME_print(bio, t);
-  char* data = nullptr;
-  const long len = BIO_get_mem_data(bio, &data);
-  std::string out(data, static_cast<std::size_t>(len));
-  BIO_free(bio);
-  return out;
-}
-
-// What the certificate verification saw, filled in by the verify callback during the handshake.
-struct VerifyReport {
-  bool failed = false;
-  TransportFailure failure = TransportFailure::kTlsHandshake;
-  std::string detail;
-};
-
-constexpr const char* kCaHint =
-    "if your network inspects TLS, pass --cacert with your organisation's root CA (or set "
-    "SSL_CERT_FILE); for a local test server pass the CA it wrote";
-
-// One connection to one origin.
-struct Connection {
-  explicit Connection(net::io_context& ioc, ssl::context& ctx, bool tls) {
-    if (tls) {
-      secure.emplace(ioc, ctx);
-    } else {
-      plain.emplace(ioc);
-    }
-  }
-  // Starts `op` on whichever stream this connection has; both arms yield the same awaitable.
-  template <class Op>
-  auto on_stream(Op&& op) {
-    return secure ? op(*secure) : op(*plain);
-  }
-  tcp::socket& socket() {
-    return secure ? beast::get_lowest_layer(*secure).socket() : plain->socket();
-  }
-  // True if the peer has closed (or sent unsolicited bytes): not safe to reuse.
-  bool looks_dead() {
-    if (!socket().is_open()) return true;
-    pollfd p{socket().native_handle(), POLLIN, 0};
-    return ::poll(&p, 1, 0) != 0;
-  }
-
-  std::string origin;
-  VerifyReport verify;  // filled by the verify callback during this connection's handshake
-  std::optional<beast::ssl_stream<beast::tcp_stream>> secure;
-  std::optional<beast::tcp_stream> plain;
-  beast::flat_buffer buffer;  // one per connection: bytes read past a response stay for the next
-};
-
-// State shared by the coroutine and the watchdog loop of one send().
-struct Exchange {
-  Phase phase = Phase::kResolve;
-  bool bytes_written = false;
-  bool finished = false;
-  bool timed_out = false;
-  bool interrupted = false;
-  int status = 0;
-  TransportError error;
-  bool ok = false;
-  tcp::resolver* resolver = nullptr;
-  Connection* connection = nullptr;
-
-  // Called by the watchdog: stops whatever is pending.
-  void abort() {
-    if (resolver) resolver->cancel();
-    if (connection) {
-      error_code ignored;
-      connection->socket().cancel(ignored);
-      connection->socket().close(ignored);
-    }
-  }
-};
-
-}  // namespace
+using namespace beast_client;
 
 struct BeastTransport::Impl {
   BeastTransportOptions options;
+  std::shared_ptr<TlsContext> tls;  // declared before the io_context: streams refer to it
   net::io_context ioc{1};
-  ssl::context ctx{ssl::context::tls_client};
-  std::unique_ptr<Connection> pooled;
+  ConnectionPtr pooled;
+  std::string pooled_origin;
   std::size_t opened = 0;
 
-  net::awaitable<void> run(const HttpRequest& request, HttpResponse& response, Exchange& x);
-  net::awaitable<bool> open(const HttpRequest& request, Connection& c, Exchange& x);
-  net::awaitable<bool> exchange(const HttpRequest& request, Connection& c, HttpResponse& response,
-                                Exchange& x);
-  void fail(Exchange& x, TransportFailure f, std::string message, std::string hint = {}) {
-    x.error.failure = f;
-    x.error.message = std::move(message);
-    x.error.hint = std::move(hint);
-  }
+  net::awaitable<void> run(const HttpRequest& request, HttpResponse& response, ExchangeState& x,
+                           bool& ok);
 };
 
 BeastTransport::BeastTransport(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -191,330 +40,71 @@ std::size_t BeastTransport::connections_opened() const {
 }
 
 Result<std::unique_ptr<BeastTransport>> BeastTransport::create(BeastTransportOptions options) {
+  auto tls = make_tls_context(options.cacert_file);
+  if (!tls) return std::move(tls).error();
   auto impl = std::make_unique<Impl>();
   impl->options = std::move(options);
-  auto& ctx = impl->ctx;
-  // tls_client negotiates the best version both sides have; the floor is TLS 1.2.
-  SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_2_VERSION);
-  ctx.set_options(ssl::context::default_workarounds | ssl::context::no_compression);
-  error_code ec;
-  // The system store; OpenSSL itself honours SSL_CERT_FILE and SSL_CERT_DIR here.
-  ctx.set_default_verify_paths(ec);
-  const std::string& ca = impl->options.cacert_file;
-  if (!ca.empty()) {
-    std::ifstream in(ca, std::ios::binary);
-    if (!in) {
-      return Error::usage("--cacert " + ca + ": cannot read the file (" +
-                          std::string(std::strerror(errno)) + ")");
-    }
-    std::stringstream text;
-    text << in.rdbuf();
-    if (text.str().find("-----BEGIN CERTIFICATE-----") == std::string::npos) {
-      return Error::usage("--cacert " + ca +
-                          ": no PEM certificate in the file (expected "
-                          "-----BEGIN CERTIFICATE-----)");
-    }
-    ctx.load_verify_file(ca, ec);
-    if (ec) {
-      return Error::usage("--cacert " + ca + ": cannot load the certificates: " + ec.message());
-    }
-  }
-  ctx.set_verify_mode(ssl::verify_peer);
+  impl->tls = std::move(tls).value();
   return std::unique_ptr<BeastTransport>(new BeastTransport(std::move(impl)));
 }
 
 bool BeastTransport::send(const HttpRequest& request, Clock::time_point deadline,
                           HttpResponse& response, TransportError& error) {
   Impl& im = *impl_;
-  Exchange x;
-  if (request.scheme != "https" && request.scheme != "http") {
-    error = {TransportFailure::kLocal, false, 0, "unsupported scheme " + request.scheme, ""};
+  if (auto refused = refuse(request, im.options.allow_plain_http_to_any_host)) {
+    error = std::move(*refused);
     return false;
   }
+  ExchangeState x;
+  bool ok = false;
+  bool finished = false;
   im.ioc.restart();
-  net::co_spawn(im.ioc, im.run(request, response, x), [&x](std::exception_ptr e) {
-    x.finished = true;
-    if (e && x.error.message.empty()) {
-      x.ok = false;
-      x.error.failure = TransportFailure::kLocal;
-      try {
-        std::rethrow_exception(e);
-      } catch (const std::exception& ex) {
-        x.error.message = std::string("internal error: ") + ex.what();
-      }
-    }
+  net::co_spawn(im.ioc, im.run(request, response, x, ok), [&](std::exception_ptr e) {
+    finished = true;
+    note_exception(x, e);
   });
-  // Watchdog: run handlers until the exchange ends; enforce the deadline and SIGINT by aborting
+  // Watchdog: run handlers until the exchange ends; enforce the deadline and SIGINT by stopping
   // the pending operation, which then completes with operation_aborted.
   bool aborted = false;
-  while (!x.finished) {
+  while (!finished) {
     const auto now = Clock::now();
     if (!aborted && (now >= deadline || interrupted())) {
-      x.timed_out = now >= deadline;
-      x.interrupted = !x.timed_out;
-      x.abort();
+      x.stop(now >= deadline ? TransportFailure::kTimeout : TransportFailure::kInterrupted);
       aborted = true;
     }
     const auto slice = std::min(deadline, now + std::chrono::milliseconds(50));
     im.ioc.run_one_until(aborted ? now + std::chrono::milliseconds(50) : slice);
-    if (im.ioc.stopped() && !x.finished) im.ioc.restart();
+    if (im.ioc.stopped() && !finished) im.ioc.restart();
   }
-  if (x.ok) return true;
-  error = x.error;
-  if (error.message.empty()) {
-    error.failure = TransportFailure::kConnectionLost;
-    error.message =
-        std::string("connection to ") + host_port(request) + " aborted " + phase_text(x.phase);
-  }
-  error.request_bytes_written = x.bytes_written;
-  error.status = x.status;
-  if (x.timed_out || x.interrupted) {
-    error.failure = x.timed_out ? TransportFailure::kTimeout : TransportFailure::kInterrupted;
-    error.message = std::string(x.timed_out ? "timed out " : "interrupted ") + phase_text(x.phase) +
-                    " (" + host_port(request) + ")";
-    error.hint = x.timed_out ? "raise --timeout if the network is slow" : "";
-  }
-  // Whatever failed, the connection is in an unknown state: never reuse it.
-  if (im.pooled && x.connection == im.pooled.get()) im.pooled.reset();
+  if (ok) return true;
+  error = finish_error(request, x);
   return false;
 }
 
 net::awaitable<void> BeastTransport::Impl::run(const HttpRequest& request, HttpResponse& response,
-                                               Exchange& x) {
-  const bool tls = request.scheme == "https";
-  if (!tls && !options.allow_plain_http_to_any_host) {
-    // Defence in depth: the URL parser already refuses this, and a token must never cross the
-    // network in clear text even if a caller forgot.
-    error_code ec;
-    const bool loopback_name = request.host == "localhost";
-    const auto addr = net::ip::make_address(request.host, ec);
-    if (!loopback_name && (ec || !addr.is_loopback())) {
-      fail(x, TransportFailure::kLocal,
-           "refusing plain http:// to " + request.host + ": only loopback hosts may use http");
-      co_return;
-    }
-  }
-  const std::string origin = request.scheme + "://" + host_port(request);
-  std::unique_ptr<Connection> conn;
-  if (pooled && pooled->origin == origin && !request.fresh_connection && !pooled->looks_dead()) {
+                                               ExchangeState& x, bool& ok) {
+  const std::string origin = origin_of(request);
+  ConnectionPtr conn;
+  if (pooled && pooled_origin == origin && !request.fresh_connection && reusable(*pooled)) {
     conn = std::move(pooled);
   }
-  pooled.reset();
+  pooled.reset();  // a pooled connection that was not taken is dead or for another origin
   if (!conn) {
-    conn = std::make_unique<Connection>(ioc, ctx, tls);
-    conn->origin = origin;
-    x.connection = conn.get();
-    if (!co_await open(request, *conn, x)) co_return;
+    conn = make_connection(ioc.get_executor(), *tls, request);
+    const Attach attach(x, *conn);
+    if (!co_await open_connection(request, *conn, x, opened)) co_return;
   }
-  x.connection = conn.get();
-  if (!co_await exchange(request, *conn, response, x)) co_return;
-  x.ok = true;
-  x.phase = Phase::kDone;
-  pooled = std::move(conn);  // exchange() cleared x.connection's reuse flag if it must close
-  if (pooled && !pooled->socket().is_open()) pooled.reset();
-}
-
-net::awaitable<bool> BeastTransport::Impl::open(const HttpRequest& request, Connection& c,
-                                                Exchange& x) {
-  error_code ec;
-  VerifyReport& report = c.verify;
-  x.phase = Phase::kResolve;
-  tcp::resolver resolver(ioc);
-  x.resolver = &resolver;
-  const auto endpoints = co_await resolver.async_resolve(
-      request.host, std::to_string(request.port), net::redirect_error(net::use_awaitable, ec));
-  x.resolver = nullptr;
-  if (ec) {
-    if (ec == net::error::operation_aborted) co_return false;
-    fail(x, TransportFailure::kDns, "could not resolve " + request.host + ": " + ec.message(),
-         "check the host name in --base-url, your DNS and proxy settings");
-    co_return false;
+  {
+    const Attach attach(x, *conn);
+    if (!co_await exchange_over(request, *conn, options.limits, response, x)) co_return;
   }
-  x.phase = Phase::kConnect;
-  ++opened;
-  co_await net::async_connect(c.socket(), endpoints, net::redirect_error(net::use_awaitable, ec));
-  if (ec) {
-    if (ec == net::error::operation_aborted) co_return false;
-    if (ec == net::error::connection_refused) {
-      fail(x, TransportFailure::kConnectRefused,
-           "connection refused by " + host_port(request) + " (nothing is listening there)");
-    } else {
-      fail(x, TransportFailure::kConnectFailed,
-           "could not connect to " + host_port(request) + ": " + ec.message());
-    }
-    co_return false;
+  ok = true;
+  // exchange_over closed the socket if the server will not take another request; whatever
+  // failed above, the connection was in an unknown state and went with `conn`.
+  if (reusable(*conn)) {
+    pooled = std::move(conn);
+    pooled_origin = origin;
   }
-  error_code ignored;
-  c.socket().set_option(tcp::no_delay(true), ignored);
-  if (!c.secure) co_return true;
-
-  x.phase = Phase::kHandshake;
-  auto& stream = *c.secure;
-  SSL* ssl_handle = stream.native_handle();
-  if (!is_ip_literal(request.host)) {
-    // SNI: servers hosting several names pick the certificate by it. Not sent for IP literals
-    // (RFC 6066 forbids it).
-    SSL_set_tlsext_host_name(ssl_handle, request.host.c_str());
-  }
-  ssl::host_name_verification check_name(request.host);
-  stream.set_verify_callback([&report, check_name, host = request.host](
-                                 bool preverified, ssl::verify_context& vctx) mutable {
-    X509_STORE_CTX* sctx = vctx.native_handle();
-    X509* cert = X509_STORE_CTX_get_current_cert(sctx);
-    const std::string who = "subject " + x509_name(cert ? X509_get_subject_name(cert) : nullptr) +
-                            ", issuer " + x509_name(cert ? X509_get_issuer_name(cert) : nullptr);
-    if (!preverified) {
-      if (!report.failed) {
-        report.failed = true;
-        const int err = X509_STORE_CTX_get_error(sctx);
-        const std::string why = X509_verify_cert_error_string(err);
-        switch (err) {
-          case X509_V_ERR_CERT_HAS_EXPIRED:
-            report.failure = TransportFailure::kTlsExpired;
-            report.detail = "the server's certificate expired on " +
-                            asn1_time(cert ? X509_get0_notAfter(cert) : nullptr) + " (" + who + ")";
-            break;
-          case X509_V_ERR_CERT_NOT_YET_VALID:
-            report.failure = TransportFailure::kTlsExpired;
-            report.detail = "the server's certificate is not valid before " +
-                            asn1_time(cert ? X509_get0_notBefore(cert) : nullptr) + " (" + who +
-                            "); check the system clock";
-            break;
-          case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
-            report.failure = TransportFailure::kTlsSelfSigned;
-            report.detail =
-                "the server presented a self-signed certificate that is not trusted (" + who + ")";
-            break;
-          case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
-          case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
-          case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
-          case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
-          case X509_V_ERR_CERT_UNTRUSTED:
-            report.failure = TransportFailure::kTlsUntrusted;
-            report.detail = "the server's certificate is not trusted: " + why + " (" + who + ")";
-            break;
-          default:
-            report.failure = TransportFailure::kTlsHandshake;
-            report.detail = "certificate verification failed: " + why + " (" + who + ")";
-        }
-      }
-      return false;
-    }
-    const bool name_ok = check_name(preverified, vctx);
-    if (!name_ok && !report.failed) {
-      report.failed = true;
-      report.failure = TransportFailure::kTlsHostMismatch;
-      report.detail = "the server's certificate is not valid for " + host + " (" + who + ")";
-    }
-    return name_ok;
-  });
-  co_await stream.async_handshake(ssl::stream_base::client,
-                                  net::redirect_error(net::use_awaitable, ec));
-  if (ec) {
-    if (ec == net::error::operation_aborted) co_return false;
-    if (report.failed) {
-      fail(x, report.failure, "TLS: " + report.detail,
-           report.failure == TransportFailure::kTlsHostMismatch
-               ? "use the host name the certificate was issued for in --base-url"
-               : kCaHint);
-    } else if (ec == net::error::eof || ec == net::error::connection_reset ||
-               ec == ssl::error::stream_truncated) {
-      // The server hung up before TLS was up: it cannot have read a request.
-      fail(x, TransportFailure::kConnectionLost,
-           "connection closed by " + host_port(request) + " during the TLS handshake");
-    } else {
-      fail(x, TransportFailure::kTlsHandshake,
-           "TLS handshake with " + host_port(request) + " failed: " + ec.message());
-    }
-    co_return false;
-  }
-  co_return true;
-}
-
-net::awaitable<bool> BeastTransport::Impl::exchange(const HttpRequest& request, Connection& c,
-                                                    HttpResponse& response, Exchange& x) {
-  error_code ec;
-  http::request<http::string_body> req;
-  req.method_string(request.method);
-  req.target(request.target);
-  req.version(11);
-  const bool default_port = (request.scheme == "https" && request.port == 443) ||
-                            (request.scheme == "http" && request.port == 80);
-  const bool v6 = request.host.find(':') != std::string::npos;
-  req.set(http::field::host, (v6 ? "[" + request.host + "]" : request.host) +
-                                 (default_port ? "" : ":" + std::to_string(request.port)));
-  for (const auto& h : request.headers) req.set(h.name, h.value);
-  req.body() = request.body;
-  if (request.header("Connection").empty()) req.keep_alive(true);
-  req.prepare_payload();
-
-  x.phase = Phase::kWrite;
-  auto token = net::redirect_error(net::use_awaitable, ec);
-  const std::size_t written =
-      co_await c.on_stream([&](auto& s) { return http::async_write(s, req, token); });
-  // If SSL/TCP accepted no byte, the server cannot have seen a request; otherwise assume it may.
-  x.bytes_written = written > 0 || !ec;
-  if (ec) {
-    if (ec == net::error::operation_aborted) co_return false;
-    fail(
-        x, TransportFailure::kConnectionLost,
-        "connection to " + host_port(request) + " lost while sending the request: " + ec.message());
-    co_return false;
-  }
-
-  http::response_parser<http::string_body> parser;
-  parser.header_limit(static_cast<std::uint32_t>(options.limits.max_header_bytes));
-  parser.body_limit(options.limits.max_body_bytes);
-  x.phase = Phase::kReadHeader;
-  co_await c.on_stream(
-      [&](auto& s) { return http::async_read_header(s, c.buffer, parser, token); });
-  if (!ec) {
-    x.status = static_cast<int>(parser.get().result_int());
-    x.phase = Phase::kReadBody;
-    co_await c.on_stream([&](auto& s) { return http::async_read(s, c.buffer, parser, token); });
-  }
-  if (ec) {
-    if (ec == net::error::operation_aborted) co_return false;
-    const std::string where = host_port(request);
-    const std::string got = x.status ? " (status " + std::to_string(x.status) + " received)" : "";
-    if (ec == http::error::body_limit || ec == http::error::header_limit) {
-      fail(x, TransportFailure::kTooLarge,
-           std::string("response from ") + where + " exceeds the " +
-               (ec == http::error::body_limit
-                    ? std::to_string(options.limits.max_body_bytes) + "-byte body limit"
-                    : std::to_string(options.limits.max_header_bytes) + "-byte header limit") +
-               got);
-    } else if (ec == http::error::partial_message) {
-      fail(x, TransportFailure::kConnectionLost,
-           "response from " + where + " was cut short (connection closed mid-body)" + got);
-    } else if (ec == http::error::end_of_stream || ec == net::error::eof ||
-               ec == net::error::connection_reset || ec == ssl::error::stream_truncated) {
-      fail(x, TransportFailure::kConnectionLost,
-           "connection closed by " + where + " before a complete response arrived" + got);
-    } else if (ec.category() == http::make_error_code(http::error::bad_version).category()) {
-      fail(x, TransportFailure::kProtocol,
-           "invalid HTTP response from " + where + ": " + ec.message() + got);
-    } else {
-      fail(x, TransportFailure::kConnectionLost,
-           "reading the response from " + where + " failed: " + ec.message() + got);
-    }
-    co_return false;
-  }
-
-  auto& msg = parser.get();
-  response.status = static_cast<int>(msg.result_int());
-  response.reason = std::string(msg.reason());
-  response.headers.clear();
-  for (const auto& field : msg) {
-    response.headers.push_back({std::string(field.name_string()), std::string(field.value())});
-  }
-  response.body = std::move(msg.body());
-  if (!msg.keep_alive() || parser.need_eof()) {
-    // The server will close (or already did): this connection cannot carry another request.
-    error_code ignored;
-    c.socket().close(ignored);
-  }
-  co_return true;
 }
 
 }  // namespace gt

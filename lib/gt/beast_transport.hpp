@@ -1,5 +1,7 @@
 // gt/beast_transport: the real Transport — HTTP/1.1 over TLS (or plain HTTP to loopback) with
-// Boost.Beast, Asio and OpenSSL. The only client file that includes them; this header does not.
+// Boost.Beast, Asio and OpenSSL. Only the gt_beast .cpp files include them (this one's,
+// gt/beast_common's, which it shares with gt/beast_exchange_loop, and that one's); this header
+// does not.
 //
 // TLS: TLS 1.2 minimum (1.3 preferred), the system trust store (honouring SSL_CERT_FILE and
 // SSL_CERT_DIR as OpenSSL defines them) plus an optional extra CA file, peer verification, SNI for

@@ -9,6 +9,7 @@
 #include "emulator/server.hpp"
 #include "gt/beast_transport.hpp"
 #include "gt/interrupt.hpp"
+#include "support/live_server.hpp"
 #include "support/net.hpp"
 #include "support/test_pki.hpp"
 
@@ -20,39 +21,12 @@ using gt::test::TestPki;
 
 namespace {
 
-constexpr const char* kGroup = "02bd9fd6-8f93-4758-87c3-1fb73740a315";
-constexpr const char* kThread =
-    R"({"topic":"Hi","posts":[{"body":{"contentType":"text","content":"Hello"}}]})";
-
-// A running emulator server with the given certificate (nullopt: plain HTTP).
-struct LiveServer {
-  explicit LiveServer(std::optional<gt::emulator::CertificatePem> cert,
-                      std::size_t max_body = 8 * 1024 * 1024)
-      : service(gt::emulator::ServiceOptions{}),
-        server({.host = "127.0.0.1", .port = 0, .tls = std::move(cert), .max_body_bytes = max_body},
-               service, faults) {
-    auto st = server.start();
-    REQUIRE_MESSAGE(st.ok(), (st.ok() ? "" : st.error().message));
-  }
-  gt::emulator::GraphService service;
-  gt::emulator::FaultPlan faults;
-  gt::emulator::Server server;
-};
+using gt::test::LiveServer;
+constexpr const char* kThread = gt::test::kLiveThread;
 
 gt::HttpRequest create_request(const LiveServer& s, std::string host = "127.0.0.1",
                                std::string scheme = "https") {
-  gt::HttpRequest r;
-  r.method = "POST";
-  r.scheme = std::move(scheme);
-  r.host = std::move(host);
-  r.port = s.server.port();
-  r.target = std::string("/v1.0/groups/") + kGroup + "/threads";
-  r.headers = {{"Authorization", "Bearer test-token"},
-               {"Content-Type", "application/json"},
-               {"Accept", "application/json"},
-               {"client-request-id", "crid-it"}};
-  r.body = kThread;
-  return r;
+  return gt::test::live_create_request(s.server.port(), std::move(host), std::move(scheme));
 }
 
 std::unique_ptr<gt::BeastTransport> transport(std::string cacert = TestPki::get().ca_file->path(),
@@ -77,7 +51,7 @@ Outcome send(gt::Transport& t, const gt::HttpRequest& r, std::chrono::millisecon
 }  // namespace
 
 TEST_CASE("a thread is created over verified TLS, by IP and by host name") {
-  LiveServer s(TestPki::get().server);
+  LiveServer s;
   auto t = transport();
   for (const char* host : {"127.0.0.1", "localhost"}) {
     CAPTURE(host);
@@ -99,7 +73,7 @@ TEST_CASE("a thread is created over verified TLS, by IP and by host name") {
 }
 
 TEST_CASE("keep-alive: one connection carries consecutive requests unless asked for a fresh one") {
-  LiveServer s(TestPki::get().server);
+  LiveServer s;
   auto t = transport();
   for (int i = 0; i < 3; ++i) REQUIRE(send(*t, create_request(s)).ok);
   CHECK(t->connections_opened() == 1);
@@ -131,7 +105,7 @@ TEST_CASE("certificate failures say which check failed, and nothing is sent") {
   };
   for (const auto& c : cases) {
     CAPTURE(c.name);
-    LiveServer s(c.cert);
+    LiveServer s({.cert = c.cert});
     auto t = transport(c.cacert);
     const auto o = send(*t, create_request(s));
     REQUIRE_FALSE(o.ok);
@@ -147,7 +121,7 @@ TEST_CASE("certificate failures say which check failed, and nothing is sent") {
 }
 
 TEST_CASE("SSL_CERT_FILE is honoured as the trust store") {
-  LiveServer s(TestPki::get().server);
+  LiveServer s;
   ::setenv("SSL_CERT_FILE", TestPki::get().ca_file->path().c_str(), 1);
   auto t = transport("");
   ::unsetenv("SSL_CERT_FILE");
@@ -229,7 +203,7 @@ TEST_CASE("server faults: what was written and what was received") {
   };
   for (const auto& c : cases) {
     CAPTURE(c.name);
-    LiveServer s(TestPki::get().server);
+    LiveServer s;
     s.faults.push(c.fault);
     auto t = transport(TestPki::get().ca_file->path(),
                        {.max_header_bytes = 16 * 1024, .max_body_bytes = 64 * 1024});
@@ -244,7 +218,7 @@ TEST_CASE("server faults: what was written and what was received") {
 }
 
 TEST_CASE("a broken connection is never reused") {
-  LiveServer s(TestPki::get().server);
+  LiveServer s;
   auto t = transport();
   REQUIRE(send(*t, create_request(s)).ok);
   s.faults.push({.kind = FaultKind::kTruncateBody});
@@ -254,7 +228,7 @@ TEST_CASE("a broken connection is never reused") {
 }
 
 TEST_CASE("a connection the server said it would close is not reused") {
-  LiveServer s(TestPki::get().server);
+  LiveServer s;
   auto t = transport();
   auto close_after = create_request(s);
   close_after.headers.push_back({"Connection", "close"});
@@ -265,7 +239,7 @@ TEST_CASE("a connection the server said it would close is not reused") {
 }
 
 TEST_CASE("status faults arrive as responses, Retry-After included") {
-  LiveServer s(TestPki::get().server);
+  LiveServer s;
   s.faults.push({.kind = FaultKind::kStatus, .status = 429, .retry_after = "2.5"});
   auto t = transport();
   const auto o = send(*t, create_request(s));
@@ -277,7 +251,7 @@ TEST_CASE("status faults arrive as responses, Retry-After included") {
 }
 
 TEST_CASE("plain HTTP works to loopback and is refused elsewhere") {
-  LiveServer s(std::nullopt);
+  LiveServer s({.cert = std::nullopt});
   auto t = transport();
   const auto o = send(*t, create_request(s, "127.0.0.1", "http"));
   REQUIRE_MESSAGE(o.ok, o.error.message);
@@ -291,7 +265,7 @@ TEST_CASE("plain HTTP works to loopback and is refused elsewhere") {
 }
 
 TEST_CASE("SIGINT during an exchange stops it and reports what was sent") {
-  LiveServer s(TestPki::get().server);
+  LiveServer s;
   s.faults.push({.kind = FaultKind::kStall});
   auto t = transport();
   std::thread ctrl_c([] {
