@@ -1,0 +1,273 @@
+#include "gt/bulk_results.hpp"
+
+#include <boost/json.hpp>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace gt {
+namespace {
+
+namespace json = boost::json;
+
+constexpr std::size_t kMaxResultLineBytes = std::size_t{1} << 20;
+
+std::string_view to_std(json::string_view s) {
+  return {s.data(), s.size()};
+}
+
+// The length of the well-formed UTF-8 sequence at s[i], or 0 when there is none (RFC 3629:
+// no overlong forms, no surrogates, nothing above U+10FFFF).
+std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
+  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+  const unsigned char c = byte(i);
+  if (c < 0x80) return 1;
+  std::size_t length = 0;
+  unsigned char low = 0x80;
+  unsigned char high = 0xBF;
+  if (c >= 0xC2 && c <= 0xDF) {
+    length = 2;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    length = 3;
+    if (c == 0xE0) low = 0xA0;
+    if (c == 0xED) high = 0x9F;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    length = 4;
+    if (c == 0xF0) low = 0x90;
+    if (c == 0xF4) high = 0x8F;
+  } else {
+    return 0;
+  }
+  if (i + length > s.size()) return 0;
+  if (byte(i + 1) < low || byte(i + 1) > high) return 0;
+  for (std::size_t k = 2; k < length; ++k) {
+    if (byte(i + k) < 0x80 || byte(i + k) > 0xBF) return 0;
+  }
+  return length;
+}
+
+// `s` with every byte that does not belong to a well-formed UTF-8 sequence replaced by U+FFFD, so
+// that what is written is always valid JSON text (Boost.JSON writes string bytes as they are).
+json::string utf8_string(std::string_view s) {
+  json::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size();) {
+    const std::size_t length = utf8_sequence_length(s, i);
+    if (length == 0) {
+      out.append("\xEF\xBF\xBD");
+      ++i;
+    } else {
+      out.append(s.substr(i, length));
+      i += length;
+    }
+  }
+  return out;
+}
+
+// At most 80 bytes of a line for a message: control characters out, not cut inside a character.
+std::string snippet(std::string_view line) {
+  std::string out;
+  std::size_t i = 0;
+  for (; i < line.size() && out.size() < 80;) {
+    const std::size_t length = utf8_sequence_length(line, i);
+    const auto c = static_cast<unsigned char>(line[i]);
+    if (length == 0 || c < 0x20 || c == 0x7F) {
+      out += '?';
+      ++i;
+    } else {
+      out.append(line.substr(i, length));
+      i += length;
+    }
+  }
+  if (i < line.size()) out += "…";
+  return out;
+}
+
+// Reads one line (without its '\n') from `sb`, keeping at most `max` bytes of it. Returns false
+// when there was nothing left to read.
+bool read_line(std::streambuf& sb, std::string& line, bool& had_newline, bool& too_long) {
+  using traits = std::streambuf::traits_type;
+  line.clear();
+  had_newline = false;
+  too_long = false;
+  bool any = false;
+  for (;;) {
+    const traits::int_type ch = sb.sbumpc();
+    if (traits::eq_int_type(ch, traits::eof())) return any;
+    any = true;
+    if (ch == '\n') {
+      had_newline = true;
+      return true;
+    }
+    if (line.size() < kMaxResultLineBytes) {
+      line.push_back(traits::to_char_type(ch));
+    } else {
+      too_long = true;
+    }
+  }
+}
+
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+struct ParsedLine {
+  std::size_t index = 0;
+  Outcome outcome = Outcome::kFailed;
+  std::string group;
+  std::string id;
+};
+
+// Why `v` is not a result line, or "" when it is one (then `out` is filled).
+std::string check_result_line(const json::value& v, ParsedLine& out) {
+  if (!v.is_object()) return "not a JSON object";
+  const json::object& object = v.get_object();
+
+  const json::value* index = object.if_contains("index");
+  if (index == nullptr) return "no \"index\"";
+  if (index->is_uint64()) {
+    out.index = static_cast<std::size_t>(index->get_uint64());
+  } else if (index->is_int64() && index->get_int64() >= 0) {
+    out.index = static_cast<std::size_t>(index->get_int64());
+  } else {
+    return "\"index\" is not a non-negative integer";
+  }
+
+  const json::value* outcome = object.if_contains("outcome");
+  if (outcome == nullptr) return "no \"outcome\"";
+  std::optional<Outcome> parsed;
+  if (outcome->is_string()) parsed = parse_outcome(to_std(outcome->get_string()));
+  if (!parsed) return "\"outcome\" is not one of created, failed, unknown, skipped";
+  out.outcome = *parsed;
+
+  for (const auto& [key, target] : {std::pair{"group", &out.group}, std::pair{"id", &out.id}}) {
+    const json::value* value = object.if_contains(key);
+    if (value == nullptr) continue;
+    if (!value->is_string()) return "\"" + std::string(key) + "\" is not a string";
+    *target = std::string(to_std(value->get_string()));
+  }
+  return "";
+}
+
+}  // namespace
+
+const char* outcome_name(Outcome outcome) {
+  switch (outcome) {
+    case Outcome::kCreated:
+      return "created";
+    case Outcome::kFailed:
+      return "failed";
+    case Outcome::kUnknown:
+      return "unknown";
+    case Outcome::kSkipped:
+      return "skipped";
+  }
+  return "failed";
+}
+
+std::optional<Outcome> parse_outcome(std::string_view name) {
+  for (Outcome o : {Outcome::kCreated, Outcome::kFailed, Outcome::kUnknown, Outcome::kSkipped}) {
+    if (name == outcome_name(o)) return o;
+  }
+  return std::nullopt;
+}
+
+ItemError item_error(const Error& error) {
+  ItemError out;
+  out.code = error.code;
+  out.message = error.message;
+  out.request_id = error.request_id;
+  out.client_request_id = error.client_request_id;
+  out.kind = error.kind;
+  return out;
+}
+
+std::string encode_result_line(const ItemResult& result) {
+  // json::object keeps insertion order, which is the documented key order.
+  json::object line;
+  line.emplace("index", static_cast<std::uint64_t>(result.index));
+  line.emplace("group", utf8_string(result.group));
+  line.emplace("outcome", outcome_name(result.outcome));
+  if (result.status != 0) line.emplace("status", result.status);
+  if (!result.id.empty()) line.emplace("id", utf8_string(result.id));
+  if (!result.topic.empty()) line.emplace("topic", utf8_string(result.topic));
+  if (result.attempts > 0) line.emplace("attempts", result.attempts);
+  if (result.reconciled) line.emplace("reconciled", true);
+  if (result.resent) line.emplace("resent", true);
+  if (result.outcome == Outcome::kFailed || result.outcome == Outcome::kUnknown) {
+    json::object error;
+    const ItemError& e = result.error;
+    if (!e.code.empty()) error.emplace("code", utf8_string(e.code));
+    if (!e.message.empty()) error.emplace("message", utf8_string(e.message));
+    if (!e.request_id.empty()) error.emplace("requestId", utf8_string(e.request_id));
+    if (!e.client_request_id.empty()) {
+      error.emplace("clientRequestId", utf8_string(e.client_request_id));
+    }
+    line.emplace("error", std::move(error));
+  }
+  return json::serialize(line);
+}
+
+std::optional<ResumeEntry> ResumeSet::find(std::size_t index) const {
+  const auto it = entries_.find(index);
+  if (it == entries_.end()) return std::nullopt;
+  return ResumeEntry{groups_[it->second.group], it->second.id};
+}
+
+Result<ResumeSet> read_resume_file(std::istream& in, const std::string& source) {
+  ResumeSet set;
+  std::streambuf* sb = in.rdbuf();
+  if (sb == nullptr) return set;
+  std::unordered_map<std::string, std::uint32_t> group_numbers;
+  std::string line;
+  bool had_newline = false;
+  bool too_long = false;
+  for (std::size_t number = 1; read_line(*sb, line, had_newline, too_long); ++number) {
+    std::string_view text = line;
+    if (number == 1 && text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
+    text = trim(text);
+    if (text.empty() && !too_long) continue;
+    const auto not_a_result_line = [&](const std::string& why) {
+      return Error::usage(source + " line " + std::to_string(number) +
+                          ": not a result line: " + why + ": " + snippet(text));
+    };
+    if (too_long) {
+      return not_a_result_line("longer than " + std::to_string(kMaxResultLineBytes) + " bytes");
+    }
+
+    json::stream_parser parser;
+    json::error_code ec;
+    parser.write(text.data(), text.size(), ec);
+    const bool prefix_ok = !ec;
+    if (!ec) parser.finish(ec);
+    if (ec) {
+      // A last line that is the start of an object and nothing wrong with it so far is a line a
+      // run was writing when it died. Its item was not recorded as done, so it is sent again.
+      if (!had_newline && prefix_ok && text.front() == '{') {
+        set.truncated_last_line_ = true;
+        break;
+      }
+      return not_a_result_line("not JSON (" + ec.message() + ")");
+    }
+
+    ParsedLine parsed;
+    const std::string why = check_result_line(parser.release(), parsed);
+    if (!why.empty()) return not_a_result_line(why);
+    ++set.lines_;
+    if (parsed.outcome != Outcome::kCreated && parsed.outcome != Outcome::kSkipped) continue;
+    if (set.entries_.contains(parsed.index)) continue;
+    const auto [group, added] =
+        group_numbers.try_emplace(parsed.group, static_cast<std::uint32_t>(set.groups_.size()));
+    if (added) set.groups_.push_back(parsed.group);
+    set.entries_.emplace(parsed.index, ResumeSet::Stored{group->second, std::move(parsed.id)});
+  }
+  return set;
+}
+
+}  // namespace gt
