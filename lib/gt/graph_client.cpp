@@ -81,11 +81,28 @@ std::string encode_query_value(std::string_view value) {
 HttpRequest create_thread_request(const GraphClientOptions& options, std::string_view group_id,
                                   const ThreadRequest& thread, std::string_view bearer,
                                   const std::string& client_request_id) {
+  return create_thread_request_json(options, group_id, encode_thread_request(thread), bearer,
+                                    client_request_id);
+}
+
+HttpRequest create_thread_request_json(const GraphClientOptions& options, std::string_view group_id,
+                                       std::string body_json, std::string_view bearer,
+                                       const std::string& client_request_id) {
   HttpRequest req =
       base_request(options, "POST", threads_path(options.base, options.api_version, group_id),
                    bearer, client_request_id);
   req.headers.insert(req.headers.begin() + 1, {"Content-Type", "application/json"});
-  req.body = encode_thread_request(thread);
+  req.body = std::move(body_json);
+  return req;
+}
+
+HttpRequest batch_request(const GraphClientOptions& options, std::string body,
+                          std::string_view bearer, const std::string& client_request_id) {
+  HttpRequest req = base_request(options, "POST",
+                                 options.base.path_prefix + "/" + options.api_version + "/$batch",
+                                 bearer, client_request_id);
+  req.headers.insert(req.headers.begin() + 1, {"Content-Type", "application/json"});
+  req.body = std::move(body);
   return req;
 }
 
@@ -187,7 +204,7 @@ Result<HttpResponse> GraphClient::send_with_retries(
   switch (a.end) {
     case Attempts::End::kAnswered: {
       if (a.response.status >= 200 && a.response.status < 300) return std::move(a.response);
-      Error e = error_from_response(a.response, crid, what);
+      Error e = graph_error(a.response, crid, what);
       if (a.decision.verdict == RetryVerdict::kUnknown) {
         e.kind = ErrorKind::kOutcomeUnknown;
         e.message = "outcome unknown: Graph's gateway timed out (" + status_line(a.response) +
@@ -249,7 +266,7 @@ Result<HttpResponse> GraphClient::send_with_retries(
   const std::string wait =
       " (a retry after " + format_delay(a.decision.delay) + " would pass --timeout)";
   if (a.answered) {
-    Error e = error_from_response(a.response, crid, what);
+    Error e = graph_error(a.response, crid, what);
     e.message += wait;
     return e;
   }
@@ -258,9 +275,8 @@ Result<HttpResponse> GraphClient::send_with_retries(
   return e;
 }
 
-Error GraphClient::error_from_response(const HttpResponse& response,
-                                       const std::string& client_request_id,
-                                       std::string_view what) const {
+Error graph_error(const HttpResponse& response, const std::string& client_request_id,
+                  std::string_view what) {
   Error e;
   e.kind = ErrorKind::kGraph;
   e.http_status = response.status;
@@ -310,6 +326,13 @@ Error GraphClient::error_from_response(const HttpResponse& response,
       break;
   }
   return e;
+}
+
+std::string created_thread_id(const HttpResponse& response) {
+  if (auto decoded = decode_created_thread(response.body); decoded && !decoded->id.empty()) {
+    return decoded->id;
+  }
+  return id_from_location(response.header("Location"));
 }
 
 std::string describe_request(const HttpRequest& request) {

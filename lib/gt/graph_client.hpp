@@ -20,8 +20,8 @@
 #include <string_view>
 #include <vector>
 
-#include "gt/auth.hpp"
 #include "gt/attempts.hpp"
+#include "gt/auth.hpp"
 #include "gt/clock.hpp"
 #include "gt/error.hpp"
 #include "gt/http.hpp"
@@ -50,6 +50,13 @@ struct ListQuery {
 HttpRequest create_thread_request(const GraphClientOptions& options, std::string_view group_id,
                                   const ThreadRequest& thread, std::string_view bearer,
                                   const std::string& client_request_id);
+// The same with the conversationThread already encoded (bulk creation encodes once per item).
+HttpRequest create_thread_request_json(const GraphClientOptions& options, std::string_view group_id,
+                                       std::string body_json, std::string_view bearer,
+                                       const std::string& client_request_id);
+// POST {base}/{version}/$batch with `body` (see gt/batch).
+HttpRequest batch_request(const GraphClientOptions& options, std::string body,
+                          std::string_view bearer, const std::string& client_request_id);
 HttpRequest list_threads_request(const GraphClientOptions& options, std::string_view group_id,
                                  const ListQuery& query, std::string_view bearer,
                                  const std::string& client_request_id);
@@ -83,13 +90,21 @@ class GraphClient {
   Result<HttpResponse> send_with_retries(
       const std::function<HttpRequest(const std::string&)>& build, Idempotency idempotency,
       std::string_view what);
-  Error error_from_response(const HttpResponse& response, const std::string& client_request_id,
-                            std::string_view what) const;
   void log(const std::string& line);
 
   Deps deps_;
   GraphClientOptions options_;
 };
+
+// Graph's error answer as an Error: kind by status (401/403 kAuth, else kGraph), Graph's code and
+// message, request ids and date, and a hint for the common statuses. `what` completes
+// "could not …".
+Error graph_error(const HttpResponse& response, const std::string& client_request_id,
+                  std::string_view what);
+
+// The id of the thread a 2xx create answer reports: the body's "id", else the one in Location
+// (".../threads('<id>')"); "" when neither has one.
+std::string created_thread_id(const HttpResponse& response);
 
 // Renders a request the way --dry-run shows it: request line, headers (Authorization redacted),
 // blank line, body.
