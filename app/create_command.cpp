@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <ostream>
 
+#include "app/bulk_create.hpp"
 #include "app/cli.hpp"
 #include "app/session.hpp"
 #include "app/validators.hpp"
@@ -62,13 +63,20 @@ CLI::App* setup_create(CLI::App& app, CreateOptions& o) {
       "  echo '{\"topic\":\"Deploy\",\"posts\":[{\"body\":{\"content\":\"v2 is out\"}}]}' |\n"
       "    graph-threads create --group $GID --input -\n"
       "  graph-threads create --group $GID --topic Hi --body-file notes.html --content-type html "
-      "--dry-run");
+      "--dry-run\n"
+      "\n"
+      "Many threads: --input with NDJSON (one thread, or {\"group\":ID,\"thread\":{...}}, a line)\n"
+      "or a JSON array writes one result line per item, in input order, to stdout:\n"
+      "  graph-threads create --group $GID --input announcements.ndjson > results.ndjson\n"
+      "  graph-threads create --group $GID --input announcements.ndjson --resume results.ndjson "
+      "> results-2.ndjson");
   const std::string thread = "Thread";
   const std::string recipients = "Recipients";
-  cmd->add_option("--group", o.group, "Id of the Microsoft 365 group (a GUID)")
-      ->type_name("ID")
-      ->required()
-      ->group(thread);
+  o.group_opt = cmd->add_option("--group", o.group,
+                                "Id of the Microsoft 365 group (a GUID); with --input, the group "
+                                "of items that do not name their own")
+                    ->type_name("ID")
+                    ->group(thread);
   o.topic_opt = cmd->add_option("--topic", o.topic, "Subject of the conversation")
                     ->type_name("TEXT")
                     ->group(thread);
@@ -85,9 +93,40 @@ CLI::App* setup_create(CLI::App& app, CreateOptions& o) {
           ->check(one_of({"text", "html"}))
           ->group(thread);
   cmd->add_option("--input", o.input,
-                  "Read a JSON conversationThread (- for stdin); flags override")
+                  "Read a JSON conversationThread, or many as NDJSON or a JSON array (- for "
+                  "stdin); flags override")
       ->type_name("FILE")
       ->group(thread);
+  const std::string bulk = "Bulk (many threads from --input)";
+  cmd->add_flag("--bulk", o.bulk, "Write a result line per item even for a single item")
+      ->group(bulk);
+  o.concurrency_opt =
+      cmd->add_option("--concurrency", o.concurrency, "Requests in flight at once (default 4)")
+          ->type_name("N")
+          ->check(CLI::Range(1, 256))
+          ->group(bulk);
+  cmd->add_flag("--batch", o.batch, "Pack up to 20 creates into each JSON $batch request")
+      ->group(bulk);
+  o.max_rate_opt = cmd->add_option("--max-rate", o.max_rate,
+                                   "At most this many creates per second: 10, 10/s, 600/min")
+                       ->type_name("RATE")
+                       ->group(bulk);
+  cmd->add_flag("--validate-only", o.validate_only,
+                "Check every item, print the invalid ones, send nothing")
+      ->group(bulk);
+  cmd->add_flag("--reconcile", o.reconcile,
+                "Resolve 'unknown' items by looking for them among the group's threads; send "
+                "once more only if not found")
+      ->group(bulk);
+  cmd->add_option("--reconcile-delay", o.reconcile_delay,
+                  "Seconds before --reconcile first looks (then twice as long, twice; default 2)")
+      ->type_name("SECONDS")
+      ->check(CLI::Range(0.05, 600.0))
+      ->group(bulk);
+  cmd->add_option("--resume", o.resume, "Skip items an earlier run's results list as created")
+      ->type_name("RESULTS")
+      ->group(bulk);
+  cmd->add_flag("--no-progress", o.no_progress, "No progress bar, even on a terminal")->group(bulk);
   cmd->add_option("--to", o.to, "To: recipient, a@b.example or 'Name <a@b.example>'")
       ->type_name("ADDR")
       ->allow_extra_args(false)
@@ -103,35 +142,81 @@ CLI::App* setup_create(CLI::App& app, CreateOptions& o) {
   return cmd;
 }
 
-Result<ThreadRequest> build_thread_request(const CreateOptions& o, const Env& env, Io& io,
-                                           std::vector<std::string>& warnings) {
+bool CreateOptions::bulk_flag_given() const {
+  return bulk || batch || validate_only || reconcile || !resume.empty() ||
+         (concurrency_opt && concurrency_opt->count() > 0) ||
+         (max_rate_opt && max_rate_opt->count() > 0);
+}
+
+Result<ThreadOverrides> read_overrides(const CreateOptions& o, const Env& env, Io& io) {
   const int stdin_users = (o.input == "-") + (o.body_file == "-");
   if (stdin_users > 1) {
     return Error::usage("--input - and --body-file - both read stdin; only one of them can");
   }
   // Flag-level checks first: they name the flag, which is what the user typed.
-  if (o.group.empty()) return Error::usage("--group: must not be empty");
   if (o.topic_opt->count() > 0 && o.topic.empty()) {
     return Error::usage("--topic: must not be empty");
   }
   if (o.body_opt->count() > 0 && o.body.empty()) return Error::usage("--body: must not be empty");
+  ThreadOverrides v;
   auto to = parse_recipients(o.to, "--to");
   if (!to) return std::move(to).error();
   auto cc = parse_recipients(o.cc, "--cc");
   if (!cc) return std::move(cc).error();
   auto participants = parse_recipients(o.participants, "--participant");
   if (!participants) return std::move(participants).error();
-
-  ThreadRequest t;
-  if (!o.input.empty()) {
-    const std::string source = o.input == "-" ? "--input - (stdin)" : "--input " + o.input;
-    if (o.input == "-" && io.in_is_tty && io.err_is_tty) {
-      io.err << "Reading a JSON thread from the terminal; end with Ctrl-D.\n";
-    }
-    Result<std::string> text = o.input == "-" ? read_stream(io.in, source, kMaxInputBytes)
-                                              : env.read_file(o.input, "--input", kMaxInputBytes);
+  if (o.topic_opt->count() > 0) v.topic = o.topic;
+  if (o.body_opt->count() > 0) v.body = o.body;
+  if (!o.body_file.empty()) {
+    const std::string what = "--body-file " + o.body_file;
+    Result<std::string> text = o.body_file == "-"
+                                   ? read_stream(io.in, what, kMaxInputBytes)
+                                   : env.read_file(o.body_file, "--body-file", kMaxInputBytes);
     if (!text) return std::move(text).error();
-    auto decoded = decode_thread_request(*text, source);
+    if (text->empty()) return Error::usage(what + ": the file is empty");
+    v.body = std::move(text).value();
+  }
+  if (o.content_type_opt->count() > 0) {
+    v.content_type = o.content_type == "html" ? BodyType::kHtml : BodyType::kText;
+  }
+  if (!o.to.empty()) v.to = std::move(to).value();
+  if (!o.cc.empty()) v.cc = std::move(cc).value();
+  if (!o.participants.empty()) v.participants = std::move(participants).value();
+  return v;
+}
+
+Result<ThreadRequest> finish_thread(ThreadRequest t, const ThreadOverrides& v,
+                                    std::string_view where) {
+  if (v.topic) t.topic = *v.topic;
+  if (v.body) first_body(t).content = *v.body;
+  if (v.content_type) first_body(t).content_type = *v.content_type;
+  if (v.to) t.to_recipients = *v.to;
+  if (v.cc) t.cc_recipients = *v.cc;
+  if (v.participants) first_post(t).new_participants = *v.participants;
+  // The documented default: a body without a content type is text.
+  if (t.posts && !t.posts->empty() && t.posts->front().body &&
+      !t.posts->front().body->content_type) {
+    t.posts->front().body->content_type = BodyType::kText;
+  }
+  const auto issues = validate_thread_request(t);
+  if (!issues.empty()) {
+    const std::string prefix(where);
+    if (issues.size() == 1) {
+      return Error::usage(prefix + issues.front().path + ": " + issues.front().message);
+    }
+    return Error::usage(prefix + "the thread is not valid:\n" + format_issues(issues));
+  }
+  return t;
+}
+
+Result<ThreadRequest> build_thread_request(const CreateOptions& o,
+                                           const std::optional<std::string>& input_text,
+                                           const ThreadOverrides& overrides,
+                                           std::vector<std::string>& warnings) {
+  ThreadRequest t;
+  if (input_text) {
+    const std::string source = o.input == "-" ? "--input - (stdin)" : "--input " + o.input;
+    auto decoded = decode_thread_request(*input_text, source);
     if (!decoded) return std::move(decoded).error();
     t = std::move(decoded->request);
     if (!decoded->dropped.empty()) {
@@ -141,38 +226,7 @@ Result<ThreadRequest> build_thread_request(const CreateOptions& o, const Env& en
                          " that Graph computes itself: " + list);
     }
   }
-
-  if (o.topic_opt->count() > 0) t.topic = o.topic;
-  if (o.body_opt->count() > 0) first_body(t).content = o.body;
-  if (!o.body_file.empty()) {
-    const std::string what = "--body-file " + o.body_file;
-    Result<std::string> text = o.body_file == "-"
-                                   ? read_stream(io.in, what, kMaxInputBytes)
-                                   : env.read_file(o.body_file, "--body-file", kMaxInputBytes);
-    if (!text) return std::move(text).error();
-    if (text->empty()) return Error::usage(what + ": the file is empty");
-    first_body(t).content = std::move(text).value();
-  }
-  if (o.content_type_opt->count() > 0) {
-    first_body(t).content_type = o.content_type == "html" ? BodyType::kHtml : BodyType::kText;
-  }
-  if (!o.to.empty()) t.to_recipients = std::move(to).value();
-  if (!o.cc.empty()) t.cc_recipients = std::move(cc).value();
-  if (!o.participants.empty()) first_post(t).new_participants = std::move(participants).value();
-  // The documented default: a body without a content type is text.
-  if (t.posts && !t.posts->empty() && t.posts->front().body &&
-      !t.posts->front().body->content_type) {
-    t.posts->front().body->content_type = BodyType::kText;
-  }
-
-  const auto issues = validate_thread_request(t);
-  if (!issues.empty()) {
-    if (issues.size() == 1) {
-      return Error::usage(issues.front().path + ": " + issues.front().message);
-    }
-    return Error::usage("the thread is not valid:\n" + format_issues(issues));
-  }
-  return t;
+  return finish_thread(std::move(t), overrides, "");
 }
 
 int run_create(const CreateOptions& o, const GlobalOptions& globals, Io& io, const Env& env,
@@ -183,10 +237,31 @@ int run_create(const CreateOptions& o, const GlobalOptions& globals, Io& io, con
   if (o.body_file == "-" && globals.token_file == "-") {
     return fail(io, Error::usage("--body-file - and --token-file - both read stdin; only one can"));
   }
+  if (o.input.empty() && o.bulk_flag_given()) {
+    return fail(io, Error::usage("--bulk, --concurrency, --batch, --max-rate, --validate-only, "
+                                 "--reconcile and --resume need --input FILE|- with the items"));
+  }
   auto session = Session::open(globals, env, io, deps);
   if (!session) return fail(io, session.error());
+  auto overrides = read_overrides(o, env, io);
+  if (!overrides) return fail(io, overrides.error());
+
+  std::optional<std::string> input_text;
+  if (!o.input.empty()) {
+    auto input = open_input(o, env, io);
+    if (!input) return fail(io, input.error());
+    if (input->many || o.bulk_flag_given()) {
+      return run_bulk_create(o, *input, *overrides, *session, io, deps);
+    }
+    input_text = std::move(input->single_text);
+  }
+  if (o.group.empty()) {
+    return fail(io, Error::usage(o.group_opt && o.group_opt->count() > 0
+                                     ? "--group: must not be empty"
+                                     : "--group is required: the id of the Microsoft 365 group"));
+  }
   std::vector<std::string> warnings;
-  auto thread = build_thread_request(o, env, io, warnings);
+  auto thread = build_thread_request(o, input_text, *overrides, warnings);
   if (!thread) return fail(io, thread.error());
   for (const auto& w : warnings) warn(io, w);
   warn_if_not_guid(io, "--group", o.group);

@@ -10,6 +10,7 @@
 
 #include "gt/clock.hpp"
 #include "gt/error.hpp"
+#include "gt/exchange_loop.hpp"
 #include "gt/http.hpp"
 
 namespace gt::app {
@@ -27,10 +28,13 @@ struct Deps {
   // Runs a program found on PATH (argv[0]) and returns its stdout, or nullopt when it is not
   // installed, fails, or runs longer than a minute. Used for `az account get-access-token`.
   std::function<std::optional<std::string>(const std::vector<std::string>& argv)> run_command;
+  // Builds the event loop bulk creation runs on (many requests at once on one thread). Fails
+  // (kUsage) for an unusable --cacert.
+  std::function<Result<std::unique_ptr<ExchangeLoop>>(const TransportConfig&)> make_exchange_loop;
 };
 
-// The real capabilities: BeastTransport, SystemClock, random UUIDs. Defined in real_deps.cpp, the
-// only app file that names BeastTransport; linked into the executable only.
+// The real capabilities: BeastTransport, BeastExchangeLoop, SystemClock, random UUIDs. Defined in
+// real_deps.cpp, the only app file that names BeastTransport; linked into the executable only.
 Deps make_real_deps();
 
 }  // namespace gt::app

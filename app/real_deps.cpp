@@ -10,6 +10,7 @@
 #include <random>
 
 #include "app/deps.hpp"
+#include "gt/beast_exchange_loop.hpp"
 #include "gt/beast_transport.hpp"
 #include "gt/uuid.hpp"
 
@@ -86,6 +87,12 @@ Deps make_real_deps() {
             return std::uniform_real_distribution<double>(0.0, 1.0)(gen);
           },
       .run_command = run_command,
+      .make_exchange_loop =
+          [](const TransportConfig& config) -> Result<std::unique_ptr<ExchangeLoop>> {
+        auto loop = BeastExchangeLoop::create({.cacert_file = config.cacert_file});
+        if (!loop) return std::move(loop).error();
+        return std::unique_ptr<ExchangeLoop>(std::move(loop).value());
+      },
   };
 }
 

@@ -14,15 +14,15 @@ _graph_threads() {
 
   local global="--token --token-file --base-url --cloud --api-version --cacert --timeout
                 --retries -o --output --dry-run -v --verbose --version -h --help"
-  local create="--group --topic --body --body-file --content-type --to --cc --participant --input"
+  local create="--group --topic --body --body-file --content-type --to --cc --participant --input --bulk --concurrency --batch --max-rate --validate-only --reconcile --reconcile-delay --resume --no-progress"
 
   case "$prev" in
     --cloud) COMPREPLY=($(compgen -W "global usgov dod china" -- "$cur")); return ;;
     --api-version) COMPREPLY=($(compgen -W "v1.0 beta" -- "$cur")); return ;;
     -o|--output) COMPREPLY=($(compgen -W "json table id" -- "$cur")); return ;;
     --content-type) COMPREPLY=($(compgen -W "text html" -- "$cur")); return ;;
-    --token-file|--cacert|--body-file|--input) COMPREPLY=($(compgen -f -- "$cur")); return ;;
-    --token|--base-url|--timeout|--retries|--group|--topic|--body|--to|--cc|--participant)
+    --token-file|--cacert|--body-file|--input|--resume) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    --token|--base-url|--timeout|--retries|--group|--topic|--body|--to|--cc|--participant|--concurrency|--max-rate|--reconcile-delay)
       return ;;
   esac
 

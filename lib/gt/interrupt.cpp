@@ -8,11 +8,13 @@
 namespace gt {
 
 namespace {
-std::atomic<bool> g_interrupted{false};
+std::atomic<int> g_count{0};
+std::atomic<int> g_exit_at{2};
+static_assert(std::atomic<int>::is_always_lock_free, "used from a signal handler");
 
 extern "C" void on_sigint(int) {
-  if (g_interrupted.exchange(true)) {
-    // Second Ctrl-C: the user wants out now. Default action terminates with SIGINT status.
+  if (g_count.fetch_add(1) + 1 >= g_exit_at.load()) {
+    // The user wants out now. Default action terminates with SIGINT status.
     std::signal(SIGINT, SIG_DFL);
     std::raise(SIGINT);
   }
@@ -28,13 +30,19 @@ void install_interrupt_handler() {
 }
 
 bool interrupted() {
-  return g_interrupted.load();
+  return g_count.load() > 0;
+}
+int interrupt_count() {
+  return g_count.load();
+}
+void set_interrupts_before_exit(int n) {
+  g_exit_at.store(n < 2 ? 2 : n);
 }
 void request_interrupt() {
-  g_interrupted.store(true);
+  g_count.fetch_add(1);
 }
 void clear_interrupt() {
-  g_interrupted.store(false);
+  g_count.store(0);
 }
 
 }  // namespace gt

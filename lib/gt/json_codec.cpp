@@ -877,6 +877,12 @@ std::string pretty_json(std::string_view text) {
   return reindent(text);
 }
 
+bool is_complete_json(std::string_view text) {
+  boost::system::error_code ec;
+  json::parse(text, ec);
+  return !ec;
+}
+
 std::string json_quote(std::string_view s) {
   return json::serialize(json::string_view(s.data(), s.size()));
 }

@@ -91,6 +91,9 @@ std::string pretty_json(std::string_view json);
 // Quotes `s` as a JSON string literal (with the quotes).
 std::string json_quote(std::string_view s);
 
+// Whether `text` is exactly one complete JSON value (surrounding whitespace allowed).
+bool is_complete_json(std::string_view text);
+
 // Levenshtein-based suggestion (case-insensitive): the candidate closest to `word` if it is close
 // enough to be a plausible typo (distance <= 2 and shorter than `word`, or a case-only
 // difference), otherwise "". Ties go to the earlier candidate.

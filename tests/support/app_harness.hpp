@@ -9,6 +9,7 @@
 #include "app/deps.hpp"
 #include "app/env.hpp"
 #include "support/fakes.hpp"
+#include "support/sim_loop.hpp"
 
 namespace gt::test {
 
@@ -20,6 +21,14 @@ struct AppHarness {
 
   FakeClock clock;
   FakeTransport transport;
+  // Bulk creation runs on this; by default every request is answered 201 after 10 ms.
+  SimLoop::Server sim_server = [](const HttpRequest&, std::size_t n) {
+    SimReply r;
+    r.response.status = 201;
+    r.response.body = R"({"id":"sim-)" + std::to_string(n) + R"("})";
+    return r;
+  };
+  SimLoop loop{[this](const HttpRequest& r, std::size_t n) { return sim_server(r, n); }};
   app::MapEnv env;
   std::istringstream in;
   std::ostringstream out;

@@ -314,3 +314,31 @@ TEST_CASE("a group id that is not a GUID is sent encoded, with a warning") {
   CHECK(h.transport.requests[0].target == "/v1.0/groups/x%2F..%2F..%2Fme%3Fy%23z/threads");
   CHECK(h.err.str().find("is not a GUID") != std::string::npos);
 }
+
+TEST_CASE("create: missing --group and misused bulk flags exit 2 and send nothing") {
+  TempFile items("{\"topic\":\"a\"}\n{\"topic\":\"b\"}\n", ".ndjson");
+  struct Case {
+    std::vector<std::string> args;
+    const char* fragment;
+  };
+  const Case cases[] = {
+      {{"create", "--token", "t", "--topic", "T", "--body", "b"}, "--group is required"},
+      {{"create", "--token", "t", "--group", "", "--topic", "T"}, "--group: must not be empty"},
+      {{"create", "--token", "t", "--group", "g", "--batch"}, "need --input"},
+      {{"create", "--token", "t", "--group", "g", "--input", items.path(), "--max-rate", "fast"},
+       "--max-rate: expected N, N/s, N/min or N/h"},
+      {{"create", "--token", "t", "--group", "g", "--input", items.path(), "--concurrency", "0"},
+       "--concurrency"},
+      {{"create", "--token", "t", "--group", "g", "--input", items.path(), "--resume",
+        "/nonexistent/results.ndjson"},
+       "--resume: cannot read /nonexistent/results.ndjson"},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.fragment);
+    AppHarness h;
+    CHECK(h.run(c.args) == 2);
+    CHECK(h.err.str().find(c.fragment) != std::string::npos);
+    CHECK(h.transport.requests.empty());
+    CHECK(h.out.str().empty());
+  }
+}
