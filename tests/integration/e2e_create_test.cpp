@@ -5,12 +5,14 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <filesystem>
 #include <thread>
 
 #include "emulator/server.hpp"
 #include "support/jwt.hpp"
 #include "support/net.hpp"
 #include "support/subprocess.hpp"
+#include "support/temp_dir.hpp"
 #include "support/temp_file.hpp"
 #include "support/test_pki.hpp"
 
@@ -164,6 +166,25 @@ TEST_CASE("e2e: SSL_CERT_FILE works in place of --cacert") {
   Emulator e;
   auto r = run(cli(e, basic(), false), {}, {{"SSL_CERT_FILE", TestPki::get().ca_file->path()}});
   CHECK(r.exit_code == 0);
+}
+
+TEST_CASE("e2e: a hashed certificate directory (SSL_CERT_DIR) is the trust store, looked up lazily") {
+  // The system store is read this way when SSL_CERT_FILE is not set: only the issuer a chain
+  // needs is loaded, by its subject-name hash.
+  Emulator e;
+  gt::test::TempDir dir;
+  auto hash = gt::test::run_process(
+      {"/usr/bin/openssl", "x509", "-hash", "-noout", "-in", TestPki::get().ca_file->path()});
+  REQUIRE(hash.exit_code == 0);
+  const std::string link = dir.path.string() + "/" + hash.out.substr(0, 8) + ".0";
+  std::filesystem::copy_file(TestPki::get().ca_file->path(), link);
+  auto ok = run(cli(e, basic(), false), {}, {{"SSL_CERT_DIR", dir.path.string()}});
+  CHECK(ok.exit_code == 0);
+  // Without the link the same directory trusts nothing: the lookup really is what trusted it.
+  std::filesystem::rename(link, dir.path.string() + "/" + hash.out.substr(0, 8) + ".pem.bak");
+  std::filesystem::copy_file(TestPki::get().ca_file->path(), dir.path.string() + "/00000000.0");
+  auto refused = run(cli(e, basic(), false), {}, {{"SSL_CERT_DIR", dir.path.string()}});
+  CHECK(refused.exit_code == 4);
 }
 
 TEST_CASE("e2e: connection refused exits 4 after retrying") {
