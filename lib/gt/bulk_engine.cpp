@@ -273,8 +273,10 @@ struct BulkEngine::Impl {
   void begin_attempt(Item* item, const std::string& crid) {
     if (++item->attempts > 1) ++counts.retries;
     item->crid = crid;
-    const auto wall = deps.wall_now() - options.reconcile_slack;
-    item->written_after = timestamp_key(utc_timestamp(wall));
+    if (options.reconcile) {
+      const auto wall = deps.wall_now() - options.reconcile_slack;
+      item->written_after = timestamp_key(utc_timestamp(wall));
+    }
   }
 
   void start_single(Item* item) {
@@ -284,9 +286,11 @@ struct BulkEngine::Impl {
     begin_attempt(item, crid);
     HttpRequest req = create_thread_request_json(options.graph, item->work.group,
                                                  item->work.body_json, *bearer, crid);
-    log("> POST " + req.url() + "  item " + std::to_string(item->work.index) + "  attempt " +
-        std::to_string(item->attempts) + (item->resent ? " (resent after reconcile)" : "") +
-        "  client-request-id " + crid);
+    if (deps.verbose) {  // built only for -v: this runs for every request
+      log("> POST " + req.url() + "  item " + std::to_string(item->work.index) + "  attempt " +
+          std::to_string(item->attempts) + (item->resent ? " (resent after reconcile)" : "") +
+          "  client-request-id " + crid);
+    }
     ++requests_in_flight;
     ++counts.in_flight;
     ++counts.requests;
@@ -295,7 +299,9 @@ struct BulkEngine::Impl {
           --requests_in_flight;
           --counts.in_flight;
           if (ex.ok) {
-            log("< " + status_line(ex.response) + "  item " + std::to_string(item->work.index));
+            if (deps.verbose) {
+              log("< " + status_line(ex.response) + "  item " + std::to_string(item->work.index));
+            }
             adapt(ex.response.status);
             on_answer(item, ex.response, crid);
           } else {
