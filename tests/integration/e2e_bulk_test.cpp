@@ -208,11 +208,12 @@ TEST_CASE("e2e bulk: --validate-only checks everything and sends nothing") {
 }
 
 TEST_CASE("e2e bulk: never more requests in flight than --concurrency") {
-  Emulator e({}, {.latency = 50ms});
-  auto r = run(cli(e, {"--concurrency", "3"}), ndjson(30));
+  // Each request is held 200 ms, so the three connections' requests overlap even on a busy machine.
+  Emulator e({}, {.latency = 200ms});
+  auto r = run(cli(e, {"--concurrency", "3"}), ndjson(15));
   CHECK(r.exit_code == 0);
   CHECK(e.server->peak_in_flight() == 3);
-  CHECK(e.service.threads().size() == 30);
+  CHECK(e.service.threads().size() == 15);
 }
 
 TEST_CASE("e2e bulk: a 429 pauses every worker for its Retry-After; each item created once") {
@@ -227,12 +228,14 @@ TEST_CASE("e2e bulk: a 429 pauses every worker for its Retry-After; each item cr
   auto throttled =
       std::find_if(handled.begin(), handled.end(), [](const auto& h) { return h.status == 429; });
   REQUIRE(throttled != handled.end());
-  // At most the 3 requests already in flight are answered within the Retry-After.
+  // Within the Retry-After only what was already on its way is answered: the 3 others in flight,
+  // and the few the client may have sent on their answers before the 429 reached it. Without the
+  // shared pause the other workers would go on: hundreds in 900 ms.
   std::size_t during = 0;
   for (const auto& h : handled) {
     if (h.at > throttled->at && h.at < throttled->at + 900ms) ++during;
   }
-  CHECK(during <= 3);
+  CHECK(during <= 8);
 }
 
 TEST_CASE("e2e bulk: written without an answer is unknown, not sent again; exit 5") {
@@ -315,7 +318,7 @@ TEST_CASE("e2e bulk: Ctrl-C finishes what is in flight, exits 130; --resume does
   auto bg = start_bulk(e, input.path(), results.path(), "2");
   auto& p = *bg;
   // Wait until some items are done, then interrupt once.
-  for (int i = 0; i < 100 && e.service.threads().size() < 6; ++i) std::this_thread::sleep_for(20ms);
+  for (int i = 0; i < 500 && e.service.threads().size() < 6; ++i) std::this_thread::sleep_for(20ms);
   p.send_signal(SIGINT);
   const auto code = p.wait(30s);
   REQUIRE(code);
@@ -360,7 +363,7 @@ TEST_CASE("e2e bulk: a second Ctrl-C ends the requests in flight at once as unkn
   gt::test::TempFile results("", ".ndjson");
   auto bg = start_bulk(e, input.path(), results.path(), "4");
   auto& p = *bg;
-  for (int i = 0; i < 200 && e.server->received().size() < 4; ++i) {
+  for (int i = 0; i < 1000 && e.server->received().size() < 4; ++i) {
     std::this_thread::sleep_for(10ms);
   }
   REQUIRE(e.server->received().size() == 4);
