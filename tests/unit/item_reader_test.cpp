@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "support/temp_dir.hpp"
+
 namespace gt {
 namespace {
 
@@ -386,21 +388,7 @@ TEST_CASE("item reader: a stream without a buffer is read byte by byte") {
 // ---------------------------------------------------------------------------------------------
 // count_items
 
-// A fresh directory under /tmp, removed with everything in it.
-struct TempDir {
-  std::string path;
-  TempDir() {
-    std::string pattern = "/tmp/gt-items-test-XXXXXX";
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-};
+using gt::test::TempDir;
 
 TEST_CASE("item reader: count_items counts by the same rules as reading") {
   TempDir dir;
@@ -418,7 +406,7 @@ TEST_CASE("item reader: count_items counts by the same rules as reading") {
   const std::vector<std::size_t> expected = {0, 3, 2, 2, 0, 3, 3, 2, 2};
   for (std::size_t i = 0; i < inputs.size(); ++i) {
     CAPTURE(i);
-    const std::string path = dir.path + "/input" + std::to_string(i);
+    const std::string path = dir.str() + "/input" + std::to_string(i);
     std::ofstream(path, std::ios::binary) << inputs[i];
     const Result<std::size_t> counted = ItemReader::count_items(path);
     REQUIRE(counted.ok());
@@ -429,15 +417,15 @@ TEST_CASE("item reader: count_items counts by the same rules as reading") {
 
 TEST_CASE("item reader: count_items fails for what is not a regular file") {
   TempDir dir;
-  const Result<std::size_t> missing = ItemReader::count_items(dir.path + "/nope.ndjson");
+  const Result<std::size_t> missing = ItemReader::count_items(dir.str() + "/nope.ndjson");
   REQUIRE_FALSE(missing.ok());
   CHECK(missing.error().kind == ErrorKind::kUsage);
-  CHECK(missing.error().message.starts_with("cannot count the items of " + dir.path +
+  CHECK(missing.error().message.starts_with("cannot count the items of " + dir.str() +
                                             "/nope.ndjson: "));
-  const Result<std::size_t> directory = ItemReader::count_items(dir.path);
+  const Result<std::size_t> directory = ItemReader::count_items(dir.str());
   REQUIRE_FALSE(directory.ok());
   CHECK(directory.error().message ==
-        "cannot count the items of " + dir.path + ": not a regular file");
+        "cannot count the items of " + dir.str() + ": not a regular file");
 }
 
 // ---------------------------------------------------------------------------------------------

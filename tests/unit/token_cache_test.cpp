@@ -21,27 +21,15 @@
 #include <string>
 #include <vector>
 
+#include "support/temp_dir.hpp"
+
 namespace {
 
 using gt::CachedAccount;
 using gt::TokenCache;
 using std::chrono::milliseconds;
 
-// A fresh directory under /tmp, removed with everything in it.
-struct TempDir {
-  std::string path;
-  TempDir() {
-    std::string pattern = "/tmp/gt-cache-test-XXXXXX";
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-};
+using gt::test::TempDir;
 
 CachedAccount sample(std::string origin = "login") {
   return CachedAccount{
@@ -115,8 +103,8 @@ gt::Result<bool> no_change(std::vector<CachedAccount>&) {
 TEST_SUITE("token cache") {
   TEST_CASE("round trip: every field survives, in order, several entries") {
     TempDir d;
-    TokenCache cache(d.path);
-    CHECK(cache.file() == d.path + "/tokens.json");
+    TokenCache cache(d.str());
+    CHECK(cache.file() == d.str() + "/tokens.json");
     auto empty = cache.load();
     REQUIRE(empty);
     CHECK(empty->empty());
@@ -127,7 +115,7 @@ TEST_SUITE("token cache") {
     app.scopes = {"https://graph.microsoft.com/.default"};
     const std::vector<CachedAccount> entries = {sample(), app, CachedAccount{}};
     store(cache, entries);
-    auto loaded = TokenCache(d.path).load();
+    auto loaded = TokenCache(d.str()).load();
     REQUIRE(loaded);
     CHECK(*loaded == entries);
 
@@ -143,7 +131,7 @@ TEST_SUITE("token cache") {
 
   TEST_CASE("the file format: version 1, fixed member order") {
     TempDir d;
-    TokenCache cache(d.path);
+    TokenCache cache(d.str());
     store(cache, {sample()});
     CHECK(read_text(cache.file()) ==
           R"({"version":1,"accounts":[{"authority":"https://login.microsoftonline.com",)"
@@ -198,13 +186,13 @@ TEST_SUITE("token cache") {
 
   TEST_CASE("modes: directories 0700 (parents too), file and lock 0600, even under umask 0") {
     TempDir d;
-    const std::string dir = d.path + "/a/b/graph-threads";
+    const std::string dir = d.str() + "/a/b/graph-threads";
     const mode_t old_umask = ::umask(0);
     TokenCache cache(dir);
     store(cache, {sample()});
     ::umask(old_umask);
-    CHECK(mode_of(d.path + "/a") == 0700);
-    CHECK(mode_of(d.path + "/a/b") == 0700);
+    CHECK(mode_of(d.str() + "/a") == 0700);
+    CHECK(mode_of(d.str() + "/a/b") == 0700);
     CHECK(mode_of(dir) == 0700);
     CHECK(mode_of(cache.file()) == 0600);
     CHECK(mode_of(dir + "/tokens.lock") == 0600);
@@ -214,7 +202,7 @@ TEST_SUITE("token cache") {
 
   TEST_CASE("a file left with looser permissions is 0600 after the next write") {
     TempDir d;
-    TokenCache cache(d.path);
+    TokenCache cache(d.str());
     store(cache, {sample()});
     REQUIRE(::chmod(cache.file().c_str(), 0644) == 0);
     store(cache, {sample("other")});
@@ -223,7 +211,7 @@ TEST_SUITE("token cache") {
 
   TEST_CASE("load creates nothing: no directory, no file, no lock") {
     TempDir d;
-    const std::string dir = d.path + "/missing";
+    const std::string dir = d.str() + "/missing";
     auto loaded = TokenCache(dir).load();
     REQUIRE(loaded);
     CHECK(loaded->empty());
@@ -235,7 +223,7 @@ TEST_SUITE("token cache") {
 
   TEST_CASE("a corrupt or unknown file is refused, naming it and the way out, never a token") {
     TempDir d;
-    TokenCache cache(d.path);
+    TokenCache cache(d.str());
     const std::string bad[] = {
         "",
         "{not json",
@@ -280,7 +268,7 @@ TEST_SUITE("token cache") {
 
   TEST_CASE("remove_all deletes the file, even one load() refuses; missing is fine") {
     TempDir d;
-    TokenCache cache(d.path);
+    TokenCache cache(d.str());
     store(cache, {sample()});
     REQUIRE(cache.remove_all());
     CHECK_FALSE(std::filesystem::exists(cache.file()));
@@ -289,13 +277,13 @@ TEST_SUITE("token cache") {
     write_text(cache.file(), "{garbage");
     REQUIRE(cache.remove_all());
     CHECK_FALSE(std::filesystem::exists(cache.file()));
-    CHECK(TokenCache(d.path + "/nowhere").remove_all());
-    CHECK_FALSE(std::filesystem::exists(d.path + "/nowhere"));
+    CHECK(TokenCache(d.str() + "/nowhere").remove_all());
+    CHECK_FALSE(std::filesystem::exists(d.str() + "/nowhere"));
   }
 
   TEST_CASE("change returning false or an error writes nothing; the error comes back unchanged") {
     TempDir d;
-    TokenCache cache(d.path);
+    TokenCache cache(d.str());
     store(cache, {sample()});
     const std::string before = read_text(cache.file());
 
@@ -318,15 +306,15 @@ TEST_SUITE("token cache") {
     CHECK(st.error().hint == refused.hint);
     CHECK(st.error().http_status == 400);
     CHECK(read_text(cache.file()) == before);
-    CHECK(names_in(d.path) == std::set<std::string>{"tokens.json", "tokens.lock"});
+    CHECK(names_in(d.str()) == std::set<std::string>{"tokens.json", "tokens.lock"});
   }
 
   TEST_CASE("the lock: a held exclusive lock makes transact, load and remove_all time out") {
     TempDir d;
-    TokenCache cache(d.path);
+    TokenCache cache(d.str());
     store(cache, {sample()});
-    HeldLock held(d.path);
-    const auto lock_file = d.path + "/tokens.lock";
+    HeldLock held(d.str());
+    const auto lock_file = d.str() + "/tokens.lock";
 
     const auto start = std::chrono::steady_clock::now();
     bool called = false;
@@ -353,9 +341,9 @@ TEST_SUITE("token cache") {
 
   TEST_CASE("the lock: a shared lock (a reader) blocks writers but not other readers") {
     TempDir d;
-    TokenCache cache(d.path);
+    TokenCache cache(d.str());
     store(cache, {sample()});
-    const int fd = ::open((d.path + "/tokens.lock").c_str(), O_RDONLY | O_CLOEXEC);
+    const int fd = ::open((d.str() + "/tokens.lock").c_str(), O_RDONLY | O_CLOEXEC);
     REQUIRE(fd >= 0);
     REQUIRE(::flock(fd, LOCK_SH) == 0);
     CHECK(cache.load(milliseconds(0)));
@@ -366,7 +354,7 @@ TEST_SUITE("token cache") {
 
   TEST_CASE("the lock: a waiting transaction proceeds once another process lets go") {
     TempDir d;
-    TokenCache cache(d.path);
+    TokenCache cache(d.str());
     store(cache, {sample()});
     int ready[2];
     REQUIRE(::pipe(ready) == 0);
@@ -374,7 +362,7 @@ TEST_SUITE("token cache") {
     REQUIRE(child >= 0);
     if (child == 0) {
       // Holds the lock for 300 ms inside a transaction of its own.
-      TokenCache mine(d.path);
+      TokenCache mine(d.str());
       auto st = mine.transact([&](std::vector<CachedAccount>& e) -> gt::Result<bool> {
         if (::write(ready[1], "x", 1) != 1) ::_exit(2);
         ::usleep(300 * 1000);
@@ -407,12 +395,12 @@ TEST_SUITE("token cache") {
   TEST_CASE("two processes, 200 read-increment-write transactions each: no update is lost") {
     TempDir d;
     {
-      TokenCache cache(d.path);
+      TokenCache cache(d.str());
       store(cache, {sample("counter")});
     }
     constexpr int kPerProcess = 200;
     const auto run = [&] {
-      TokenCache cache(d.path);
+      TokenCache cache(d.str());
       for (int i = 0; i < kPerProcess; ++i) {
         auto st = cache.transact(
             [](std::vector<CachedAccount>& e) -> gt::Result<bool> {
@@ -438,10 +426,10 @@ TEST_SUITE("token cache") {
       CHECK(WIFEXITED(status));
       CHECK(WEXITSTATUS(status) == 0);
     }
-    auto loaded = TokenCache(d.path).load();
+    auto loaded = TokenCache(d.str()).load();
     REQUIRE(loaded);
     REQUIRE(loaded->size() == 1);
     CHECK(loaded->front().updated_at - before == 2 * kPerProcess);
-    CHECK(names_in(d.path) == std::set<std::string>{"tokens.json", "tokens.lock"});
+    CHECK(names_in(d.str()) == std::set<std::string>{"tokens.json", "tokens.lock"});
   }
 }
