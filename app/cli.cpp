@@ -24,13 +24,14 @@ constexpr const char* kFooter =
     "  SSL_CERT_DIR      trust store directory (OpenSSL; replaces the system default)\n"
     "\n"
     "Exit codes:\n"
-    "  0    success (thread created, list printed)\n"
-    "  1    Microsoft Graph returned an error (after retries)\n"
-    "  2    usage or input error; nothing was sent\n"
-    "  3    no token, 401 or 403, or a token that cannot do this (expired; app-only for create)\n"
+    "  0    success (thread created, shown, replied to, locked, unlocked or deleted)\n"
+    "  1    Microsoft Graph returned an error (after retries; a thread's 404 after ~5 s)\n"
+    "  2    usage or input error, or delete not confirmed; nothing was sent\n"
+    "  3    no token, 401 or 403, or a token that cannot do this (expired; app-only for\n"
+    "       create and reply)\n"
     "  4    network or TLS failure before the request was written; nothing was created\n"
-    "  5    outcome unknown: the request was sent but no complete response came back; the\n"
-    "       thread may exist (never retried automatically)\n"
+    "  5    outcome unknown: a create or reply was sent but no complete response came back;\n"
+    "       the thread or reply may exist (never retried automatically)\n"
     "  130  interrupted\n"
     "\n"
     "Run 'graph-threads COMMAND --help' for a command's flags.";
@@ -78,6 +79,11 @@ CommandLine::CommandLine()
   add_global_options(*app, globals);
   create_cmd = setup_create(*app, create);
   list_cmd = setup_list(*app, list);
+  get_cmd = setup_get(*app, get);
+  reply_cmd = setup_reply(*app, reply);
+  lock_cmd = setup_lock(*app, lock, true);
+  unlock_cmd = setup_lock(*app, unlock, false);
+  delete_cmd = setup_delete(*app, del);
   auth_cmd = setup_auth(*app, auth);
 }
 
@@ -111,8 +117,12 @@ std::optional<int> parse_command_line(CommandLine& cl, const std::vector<std::st
       path.erase(0, std::string(kProgram).size() + 1);
     return usage_error(io, e.what(), path);
   }
-  if (!cl.create_cmd->parsed() && !cl.list_cmd->parsed() && !cl.auth_cmd->parsed()) {
-    return usage_error(io, "a command is required (create, list or auth)", "");
+  const bool any = cl.create_cmd->parsed() || cl.list_cmd->parsed() || cl.auth_cmd->parsed() ||
+                   cl.get_cmd->parsed() || cl.reply_cmd->parsed() || cl.lock_cmd->parsed() ||
+                   cl.unlock_cmd->parsed() || cl.delete_cmd->parsed();
+  if (!any) {
+    return usage_error(
+        io, "a command is required (create, list, get, reply, lock, unlock, delete or auth)", "");
   }
   return std::nullopt;
 }
@@ -122,6 +132,11 @@ int run(const std::vector<std::string>& args, Io& io, const Env& env, Deps& deps
   if (auto code = parse_command_line(cl, args, io)) return *code;
   if (cl.list_cmd->parsed()) return run_list(cl.list, cl.globals, io, env, deps);
   if (cl.auth_cmd->parsed()) return run_auth(cl.auth, cl.globals, io, env, deps);
+  if (cl.get_cmd->parsed()) return run_get(cl.get, cl.globals, io, env, deps);
+  if (cl.reply_cmd->parsed()) return run_reply(cl.reply, cl.globals, io, env, deps);
+  if (cl.lock_cmd->parsed()) return run_lock(cl.lock, true, cl.globals, io, env, deps);
+  if (cl.unlock_cmd->parsed()) return run_lock(cl.unlock, false, cl.globals, io, env, deps);
+  if (cl.delete_cmd->parsed()) return run_delete(cl.del, cl.globals, io, env, deps);
   return run_create(cl.create, cl.globals, io, env, deps);
 }
 

@@ -13,6 +13,7 @@
 #include "app/env.hpp"
 #include "app/global_options.hpp"
 #include "app/list_command.hpp"
+#include "app/thread_commands.hpp"
 
 namespace gt::app {
 
@@ -30,9 +31,19 @@ struct CommandLine {
   CreateOptions create;
   ListOptions list;
   AuthOptions auth;
+  GetOptions get;
+  ReplyOptions reply;
+  LockOptions lock;
+  LockOptions unlock;
+  DeleteOptions del;
   CLI::App* create_cmd = nullptr;
   CLI::App* list_cmd = nullptr;
   CLI::App* auth_cmd = nullptr;
+  CLI::App* get_cmd = nullptr;
+  CLI::App* reply_cmd = nullptr;
+  CLI::App* lock_cmd = nullptr;
+  CLI::App* unlock_cmd = nullptr;
+  CLI::App* delete_cmd = nullptr;
 };
 
 // Parses `args` (without the program name) into `cl`. Returns an exit code when parsing alone

@@ -14,6 +14,9 @@ _graph_threads() {
 
   local global="--token --token-file --base-url --cloud --api-version --cacert --timeout
                 --retries -o --output --dry-run -v --verbose --version -h --help"
+  local thread="--group"
+  local reply="--group --body --body-file --content-type"
+  local delete="--group -y --yes"
   local create="--group --topic --body --body-file --content-type --to --cc --participant --input --bulk --concurrency --batch --max-rate --validate-only --reconcile --reconcile-delay --resume --no-progress"
 
   case "$prev" in
@@ -28,12 +31,18 @@ _graph_threads() {
 
   local command="" w
   for w in "${words[@]:1:cword-1}"; do
-    [[ "$w" == create ]] && command=create
+    case "$w" in
+      create|list|get|reply|lock|unlock|delete|auth) command=$w; break ;;
+    esac
   done
-  if [[ -z "$command" ]]; then
-    COMPREPLY=($(compgen -W "create $global" -- "$cur"))
-  else
-    COMPREPLY=($(compgen -W "$create $global" -- "$cur"))
-  fi
+  case "$command" in
+    "") COMPREPLY=($(compgen -W "create list get reply lock unlock delete auth $global" -- "$cur")) ;;
+    create) COMPREPLY=($(compgen -W "$create $global" -- "$cur")) ;;
+    list) COMPREPLY=($(compgen -W "--group --top --all $global" -- "$cur")) ;;
+    get|lock|unlock) COMPREPLY=($(compgen -W "$thread $global" -- "$cur")) ;;
+    reply) COMPREPLY=($(compgen -W "$reply $global" -- "$cur")) ;;
+    delete) COMPREPLY=($(compgen -W "$delete $global" -- "$cur")) ;;
+    *) COMPREPLY=($(compgen -W "$global" -- "$cur")) ;;
+  esac
 }
 complete -F _graph_threads graph-threads

@@ -1,6 +1,7 @@
 #include "gt/graph_client.hpp"
 
 #include <cctype>
+#include <iterator>
 #include <sstream>
 
 #include "gt/attempts.hpp"
@@ -121,6 +122,45 @@ HttpRequest list_threads_request(const GraphClientOptions& options, std::string_
   return base_request(options, "GET", std::move(target), bearer, client_request_id);
 }
 
+HttpRequest get_thread_request(const GraphClientOptions& options, std::string_view group_id,
+                               std::string_view thread_id, std::string_view bearer,
+                               const std::string& client_request_id) {
+  return base_request(options, "GET",
+                      thread_path(options.base, options.api_version, group_id, thread_id), bearer,
+                      client_request_id);
+}
+
+HttpRequest reply_request(const GraphClientOptions& options, std::string_view group_id,
+                          std::string_view thread_id, const Post& post, std::string_view bearer,
+                          const std::string& client_request_id) {
+  HttpRequest req =
+      base_request(options, "POST",
+                   thread_path(options.base, options.api_version, group_id, thread_id) + "/reply",
+                   bearer, client_request_id);
+  req.headers.insert(req.headers.begin() + 1, {"Content-Type", "application/json"});
+  req.body = encode_reply_request(post);
+  return req;
+}
+
+HttpRequest lock_thread_request(const GraphClientOptions& options, std::string_view group_id,
+                                std::string_view thread_id, bool is_locked, std::string_view bearer,
+                                const std::string& client_request_id) {
+  HttpRequest req = base_request(
+      options, "PATCH", thread_path(options.base, options.api_version, group_id, thread_id), bearer,
+      client_request_id);
+  req.headers.insert(req.headers.begin() + 1, {"Content-Type", "application/json"});
+  req.body = encode_lock_request(is_locked);
+  return req;
+}
+
+HttpRequest delete_thread_request(const GraphClientOptions& options, std::string_view group_id,
+                                  std::string_view thread_id, std::string_view bearer,
+                                  const std::string& client_request_id) {
+  return base_request(options, "DELETE",
+                      thread_path(options.base, options.api_version, group_id, thread_id), bearer,
+                      client_request_id);
+}
+
 Result<HttpRequest> next_page_request(const GraphClientOptions& options, std::string_view next_link,
                                       std::string_view bearer,
                                       const std::string& client_request_id) {
@@ -146,7 +186,7 @@ Result<CreatedThread> GraphClient::create_thread(std::string_view group_id,
       [&](const std::string& crid) {
         return create_thread_request(options_, group_id, thread, token.value, crid);
       },
-      Idempotency::kUnsafe, "create the thread");
+      Idempotency::kUnsafe, "create the thread", {});
   if (!response) return std::move(response).error();
   auto decoded = decode_created_thread(response->body);
   CreatedThread created;
@@ -174,14 +214,122 @@ Result<ThreadPage> GraphClient::list_threads(std::string_view group_id, const Li
                    ? list_threads_request(options_, group_id, query, token.value, crid)
                    : next_page_request(options_, next_link, token.value, crid).value();
       },
-      Idempotency::kIdempotent, "list the threads");
+      Idempotency::kIdempotent, "list the threads", {});
   if (!response) return std::move(response).error();
   return decode_thread_page(response->body);
 }
 
+namespace {
+
+// The hint for a 404 on a single thread: unlike a 404 on the collection, the thread id is the
+// likelier culprit.
+// `retried`: whether 404s were retried (get, reply, lock) before giving up.
+void thread_not_found_hint(Error& e, bool retried) {
+  if (e.http_status == 404 && e.kind == ErrorKind::kGraph) {
+    e.hint = std::string(retried ? "still 404 after retrying for about 5 s (in case Graph had not "
+                                   "caught up after a create): "
+                                 : "") +
+             "the thread id may be wrong, or the thread was deleted; check it with "
+             "`graph-threads list --group ID -o id`, and that --group is the thread's group";
+  }
+}
+
+// Passes every exchange on and remembers whether one may have reached Graph without a usable
+// answer: a transport failure after bytes were written, or a 504 from the gateway.
+class OutcomeRecorder final : public Transport {
+ public:
+  explicit OutcomeRecorder(Transport& inner) : inner_(inner) {}
+  bool send(const HttpRequest& request, Clock::time_point deadline, HttpResponse& response,
+            TransportError& error) override {
+    const bool ok = inner_.send(request, deadline, response, error);
+    if (!ok && error.request_bytes_written) maybe_done_ = true;
+    if (ok && response.status == 504) maybe_done_ = true;
+    return ok;
+  }
+  bool maybe_done() const { return maybe_done_; }
+
+ private:
+  Transport& inner_;
+  bool maybe_done_ = false;
+};
+
+}  // namespace
+
+Result<CreatedThread> GraphClient::get_thread(std::string_view group_id, std::string_view thread_id,
+                                              const AccessToken& token) {
+  auto response = send_with_retries(
+      [&](const std::string& crid) {
+        return get_thread_request(options_, group_id, thread_id, token.value, crid);
+      },
+      Idempotency::kIdempotent, "get the thread", SendExtras{.retry_not_found = true});
+  if (!response) {
+    Error e = std::move(response).error();
+    thread_not_found_hint(e, true);
+    return e;
+  }
+  auto decoded = decode_created_thread(response->body);
+  if (!decoded) return std::move(decoded).error();
+  return std::move(decoded).value();
+}
+
+Status GraphClient::reply_to_thread(std::string_view group_id, std::string_view thread_id,
+                                    const Post& post, const AccessToken& token) {
+  auto response = send_with_retries(
+      [&](const std::string& crid) {
+        return reply_request(options_, group_id, thread_id, post, token.value, crid);
+      },
+      Idempotency::kUnsafe, "reply to the thread", SendExtras{.retry_not_found = true});
+  if (!response) {
+    Error e = std::move(response).error();
+    thread_not_found_hint(e, true);
+    return e;
+  }
+  return ok_status();
+}
+
+Status GraphClient::set_thread_locked(std::string_view group_id, std::string_view thread_id,
+                                      bool is_locked, const AccessToken& token) {
+  // Setting isLocked to a value twice leaves the same state as once: safe to repeat even when an
+  // answer was lost.
+  auto response = send_with_retries(
+      [&](const std::string& crid) {
+        return lock_thread_request(options_, group_id, thread_id, is_locked, token.value, crid);
+      },
+      Idempotency::kIdempotent, is_locked ? "lock the thread" : "unlock the thread",
+      SendExtras{.retry_not_found = true});
+  if (!response) {
+    Error e = std::move(response).error();
+    thread_not_found_hint(e, true);
+    return e;
+  }
+  return ok_status();
+}
+
+Result<GraphClient::Deleted> GraphClient::delete_thread(std::string_view group_id,
+                                                        std::string_view thread_id,
+                                                        const AccessToken& token) {
+  OutcomeRecorder recorder(deps_.transport);
+  auto response = send_with_retries(
+      [&](const std::string& crid) {
+        return delete_thread_request(options_, group_id, thread_id, token.value, crid);
+      },
+      Idempotency::kIdempotent, "delete the thread", SendExtras{.transport = &recorder});
+  if (response) return Deleted::kNow;
+  Error e = std::move(response).error();
+  // An earlier attempt may have deleted the thread and lost its answer (connection dropped after
+  // sending, or a 504 while the backend went on). The retry then finds nothing: 404. The thread
+  // is gone, which is what was asked, so that counts as success. A 404 with no such attempt
+  // before it is reported: the id is wrong, or someone else deleted the thread.
+  if (e.http_status == 404 && e.kind == ErrorKind::kGraph && recorder.maybe_done()) {
+    return Deleted::kAlreadyGoneAfterLostAnswer;
+  }
+  thread_not_found_hint(e, false);
+  return e;
+}
+
 Result<HttpResponse> GraphClient::send_with_retries(
     const std::function<HttpRequest(const std::string&)>& build, Idempotency idempotency,
-    std::string_view what) {
+    std::string_view what, const SendExtras& extras) {
   AttemptOptions options{
       .idempotency = idempotency,
       .retry = options_.retry,
@@ -192,7 +340,20 @@ Result<HttpResponse> GraphClient::send_with_retries(
             const auto rid = r.header("request-id");
             return rid.empty() ? std::string() : "request-id " + std::string(rid);
           }};
-  AttemptDeps deps{.transport = deps_.transport,
+  if (extras.retry_not_found) {
+    // A 404 right after a create may only mean that Graph has not caught up yet; a 404 answer did
+    // nothing, so even a reply may be repeated. Other statuses go to the usual rules.
+    options.decide = [this, idempotency, not_found = std::size_t{0}](
+                         const HttpResponse& r, int attempt) mutable -> RetryDecision {
+      if (r.status == 404 && not_found < std::size(kNotFoundRetryDelays)) {
+        const auto delay = kNotFoundRetryDelays[not_found++];
+        return {RetryVerdict::kRetry, delay, "404, Graph may not have caught up yet"};
+      }
+      return decide_after_response(r, attempt, idempotency, options_.retry, deps_.clock.wall_now(),
+                                   deps_.jitter);
+    };
+  }
+  AttemptDeps deps{.transport = extras.transport ? *extras.transport : deps_.transport,
                    .clock = deps_.clock,
                    .new_request_id = deps_.new_request_id,
                    .jitter = deps_.jitter,

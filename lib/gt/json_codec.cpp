@@ -793,6 +793,18 @@ std::string encode_thread_request(const ThreadRequest& request) {
   return json::serialize(out);
 }
 
+std::string encode_reply_request(const Post& post) {
+  json::object out;
+  out["post"] = post_json(post);
+  return json::serialize(out);
+}
+
+std::string encode_lock_request(bool is_locked) {
+  json::object out;
+  out["isLocked"] = is_locked;
+  return json::serialize(out);
+}
+
 namespace {
 
 CreatedThread thread_from_object(const json::object& object, std::string raw) {

@@ -60,6 +60,13 @@ std::vector<JsonIssue> decode_thread_request_issues(std::string_view json, Decod
 // produces); one that does not parse is sent as null.
 std::string encode_thread_request(const ThreadRequest& request);
 
+// The body of POST /groups/{id}/threads/{id}/reply: {"post": <post>}, the post serialized as in a
+// thread (body{contentType,content}, newParticipants, ...). Compact, no trailing newline.
+std::string encode_reply_request(const Post& post);
+
+// The body of PATCH /groups/{id}/threads/{id} that locks or unlocks it: {"isLocked":true|false}.
+std::string encode_lock_request(bool is_locked);
+
 // Reads a 2xx response body. A body that is not a JSON object fails (kGraph) quoting at most 200
 // bytes of what was received, control characters removed; an object without "id" is accepted (id
 // stays empty) and properties of the wrong type are ignored. raw_json is always the input.

@@ -176,4 +176,9 @@ std::string threads_path(const BaseUrl& base, std::string_view api_version,
          encode_path_segment(group_id) + "/threads";
 }
 
+std::string thread_path(const BaseUrl& base, std::string_view api_version,
+                        std::string_view group_id, std::string_view thread_id) {
+  return threads_path(base, api_version, group_id) + "/" + encode_path_segment(thread_id);
+}
+
 }  // namespace gt

@@ -48,4 +48,9 @@ std::string encode_path_segment(std::string_view segment);
 std::string threads_path(const BaseUrl& base, std::string_view api_version,
                          std::string_view group_id);
 
+// "{prefix}/{api_version}/groups/{encoded group}/threads/{encoded thread}": the thread id is one
+// segment too (Graph's ids are base64 with '/', '+' and '=').
+std::string thread_path(const BaseUrl& base, std::string_view api_version,
+                        std::string_view group_id, std::string_view thread_id);
+
 }  // namespace gt

@@ -36,6 +36,14 @@ TEST_CASE("threads_path joins prefix, version and encoded group") {
   CHECK(gt::threads_path(*root, "v1.0", "abc") == "/v1.0/groups/abc/threads");
 }
 
+TEST_CASE("thread_path encodes the thread id as one more segment") {
+  auto base = gt::parse_base_url("https://gw.example/graph/", "--base-url");
+  REQUIRE(base);
+  CHECK(gt::thread_path(*base, "v1.0", "g", "AAQk/x+y==") ==
+        "/graph/v1.0/groups/g/threads/AAQk%2Fx%2By%3D%3D");
+  CHECK(gt::thread_path(*base, "v1.0", "g", "..") == "/graph/v1.0/groups/g/threads/%2E%2E");
+}
+
 TEST_CASE("base URLs parse into scheme, host, port and prefix") {
   struct Case {
     const char* text;
