@@ -150,8 +150,10 @@ Split split_name_and_address(std::string_view text) {
   return out;
 }
 
+// Unquoted, a name loses surrounding whitespace when parsed back (parse_recipient trims it).
 bool name_needs_quotes(std::string_view name) {
-  return name.find_first_of(",;:<>@\"\\") != std::string_view::npos;
+  return name.find_first_of(",;:<>@\"\\") != std::string_view::npos ||
+         (!name.empty() && (is_space(name.front()) || is_space(name.back())));
 }
 
 }  // namespace

@@ -31,7 +31,8 @@ Result<Recipient> parse_recipient(std::string_view text, std::string_view what);
 std::string address_problem(std::string_view address);
 
 // "Name <a@b.c>" or "a@b.c": the form used in tables and messages. A name with characters that
-// need it (",;:<>@\"") is quoted, so the result parses back with parse_recipient.
+// need it (",;:<>@\"") or with whitespace at either end is quoted, so the result parses back
+// with parse_recipient to the same recipient.
 std::string format_recipient(const Recipient& r);
 
 }  // namespace gt

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <boost/json.hpp>
 #include <cctype>
+#include <cmath>
+#include <cstdint>
+#include <limits>
 
 #include "gt/clock.hpp"
 
@@ -130,12 +133,20 @@ std::optional<TokenClaims> decode_token_claims(std::string_view token) {
     }
   }
   if (const auto* exp = o.if_contains("exp")) {
-    if (exp->is_int64())
+    // Beyond int64 (a uint64, or a double such as 1e400 = inf) is clamped rather than cast:
+    // the cast wrapped a far-future exp to "expired", and for a double it is undefined behaviour
+    // (found by fuzz/token_claims). A NaN is no exp at all.
+    constexpr auto kMax = std::numeric_limits<std::int64_t>::max();
+    constexpr auto kMin = std::numeric_limits<std::int64_t>::min();
+    if (exp->is_int64()) {
       c.expires_at = exp->get_int64();
-    else if (exp->is_uint64())
-      c.expires_at = static_cast<std::int64_t>(exp->get_uint64());
-    else if (exp->is_double())
-      c.expires_at = static_cast<std::int64_t>(exp->get_double());
+    } else if (exp->is_uint64()) {
+      c.expires_at = static_cast<std::int64_t>(
+          std::min<std::uint64_t>(exp->get_uint64(), static_cast<std::uint64_t>(kMax)));
+    } else if (exp->is_double() && !std::isnan(exp->get_double())) {
+      const double d = exp->get_double();
+      c.expires_at = d >= 0x1p63 ? kMax : d < -0x1p63 ? kMin : static_cast<std::int64_t>(d);
+    }
   }
   c.audience = string_claim(o, "aud");
   c.account = string_claim(o, "upn");

@@ -13,6 +13,9 @@ namespace {
 
 using std::chrono::milliseconds;
 
+// A Retry-After further ahead than this (in either form) is taken as garbage, not obeyed.
+constexpr std::chrono::seconds kMaxRetryAfter{86400 * 365};
+
 std::string_view trim(std::string_view s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
@@ -24,8 +27,9 @@ bool parse_int(std::string_view s, int& out) {
   return !s.empty() && ec == std::errc() && p == s.data() + s.size();
 }
 
-// IMF-fixdate, the form HTTP servers send: "Fri, 27 Nov 2026 15:00:00 GMT".
-std::optional<std::chrono::system_clock::time_point> parse_http_date(std::string_view s) {
+// IMF-fixdate, the form HTTP servers send: "Fri, 27 Nov 2026 15:00:00 GMT". In seconds: a
+// system_clock::time_point counts nanoseconds and cannot hold years before 1678 or after 2261.
+std::optional<std::chrono::sys_seconds> parse_http_date(std::string_view s) {
   static constexpr std::array<std::string_view, 12> kMonths = {
       "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
   // "Www, DD Mon YYYY HH:MM:SS GMT" is 29 characters.
@@ -52,7 +56,7 @@ std::optional<std::chrono::system_clock::time_point> parse_http_date(std::string
   tm.tm_sec = sec;
   const std::time_t t = timegm(&tm);
   if (t == static_cast<std::time_t>(-1)) return std::nullopt;
-  return std::chrono::system_clock::from_time_t(t);
+  return std::chrono::sys_seconds{std::chrono::seconds{t}};
 }
 
 milliseconds backoff(int attempt, const RetryPolicy& policy,
@@ -85,14 +89,18 @@ std::optional<milliseconds> parse_retry_after(std::string_view value,
     double seconds = 0;
     const auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
     if (ec != std::errc() || p != value.data() + value.size() || !std::isfinite(seconds) ||
-        seconds < 0 || seconds > 86400.0 * 365) {
+        seconds < 0 || seconds > static_cast<double>(kMaxRetryAfter.count())) {
       return std::nullopt;
     }
     return milliseconds(static_cast<long long>(std::ceil(seconds * 1000.0)));
   }
   const auto when = parse_http_date(value);
   if (!when) return std::nullopt;
-  if (*when <= now) return milliseconds(0);
+  // Compared in seconds first: a date of any year (9999, 1000) converted to `now`'s nanoseconds
+  // would overflow. Within a year of now, the exact difference fits.
+  const auto ahead = *when - std::chrono::floor<std::chrono::seconds>(now);
+  if (ahead <= std::chrono::seconds(0)) return milliseconds(0);
+  if (ahead > kMaxRetryAfter) return std::nullopt;
   return std::chrono::ceil<milliseconds>(*when - now);
 }
 

@@ -28,8 +28,8 @@ struct RetryPolicy {
 };
 
 // Parses a Retry-After value: delta seconds ("10", "2.128") or an HTTP-date
-// ("Fri, 27 Nov 2026 15:00:00 GMT", relative to `now`). Negative or unparseable -> nullopt; a date
-// in the past -> 0.
+// ("Fri, 27 Nov 2026 15:00:00 GMT", relative to `now`). Negative, unparseable or more than 365
+// days ahead (either form) -> nullopt; a date in the past -> 0. Never negative.
 std::optional<std::chrono::milliseconds> parse_retry_after(
     std::string_view value, std::chrono::system_clock::time_point now);
 

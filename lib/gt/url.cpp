@@ -78,6 +78,17 @@ Result<BaseUrl> parse_base_url(std::string_view text, std::string_view what) {
   if (u.host_type() == boost::urls::host_type::ipv6) {
     out.host = lower(u.host_address());
   } else {
+    // The host becomes the Host header, the TLS server name and the DNS query as it is. Boost.URL
+    // percent-decodes it, so "%0d%0a", "%2F" or "%20" would smuggle a line break, a path or a
+    // space into all three: only letters, digits, '-', '.' and '_' are a host name here.
+    const std::string_view encoded(u.encoded_host().data(), u.encoded_host().size());
+    const bool plain = encoded.find_first_not_of(
+                           "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._") ==
+                       std::string_view::npos;
+    if (!plain) {
+      return bad_url(what, text,
+                     "the host may contain only letters, digits, '-', '.' and '_' (no %-escapes)");
+    }
     out.host = lower(u.host());
   }
   out.port = out.is_https() ? 443 : 80;

@@ -121,6 +121,9 @@ TEST_CASE("format_recipient renders and round-trips through parse_recipient") {
       {Recipient{{"a@b.example", "Amy"}}, "Amy <a@b.example>"},
       {Recipient{{"a@b.example", "Lee, Amy"}}, R"("Lee, Amy" <a@b.example>)"},
       {Recipient{{"a@b.example", R"(Amy "A" \ Lee)"}}, R"("Amy \"A\" \\ Lee" <a@b.example>)"},
+      // Unquoted, the space would be trimmed away when parsed back.
+      {Recipient{{"a@b.example", " Amy"}}, R"(" Amy" <a@b.example>)"},
+      {Recipient{{"a@b.example", "Amy\t"}}, "\"Amy\t\" <a@b.example>"},
   };
   for (const auto& [recipient, text] : cases) {
     CAPTURE(text);
@@ -134,6 +137,16 @@ TEST_CASE("format_recipient renders and round-trips through parse_recipient") {
       CHECK_FALSE(back->email_address.name.has_value());
     }
   }
+}
+
+TEST_CASE("a quoted name with surrounding spaces survives format and parse (fuzz/recipient)") {
+  // The input fuzz/recipient minimised: the name " o" came back as "o".
+  const Result<Recipient> parsed = parse_recipient(R"(" o"<b@c.c>)", "--to");
+  REQUIRE(parsed.ok());
+  CHECK(parsed->email_address.name == " o");
+  const Result<Recipient> back = parse_recipient(format_recipient(*parsed), "--to");
+  REQUIRE(back.ok());
+  CHECK(*back == *parsed);
 }
 
 }  // namespace

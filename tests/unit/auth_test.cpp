@@ -2,6 +2,11 @@
 
 #include <doctest/doctest.h>
 
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <string>
+
 #include "support/jwt.hpp"
 
 using gt::test::make_jwt;
@@ -51,6 +56,35 @@ TEST_CASE("JWT claims are read without checking the signature") {
   CHECK_FALSE(gt::decode_token_claims("opaque-token"));
   CHECK_FALSE(gt::decode_token_claims("a.!!!.c"));
   CHECK_FALSE(gt::decode_token_claims(make_jwt("[1,2]")));
+}
+
+TEST_CASE("an exp beyond int64 is clamped, never cast (fuzz/token_claims)") {
+  // The input fuzz/token_claims found: its payload has "exp":177472e600, a double that is inf.
+  const auto found = gt::decode_token_claims(
+      "JJ9.eyJhdWQiOiJodHRvbSIsInNjcCI6Iktyb3VSZWFkIiwiZXhwIjoxNzc0NzJlNjAwfQ.c8ln");
+  REQUIRE(found);
+  CHECK(found->expires_at == std::numeric_limits<std::int64_t>::max());
+
+  struct Case {
+    const char* exp;
+    std::optional<std::int64_t> expected;
+  };
+  const Case cases[] = {
+      {"1e400", std::numeric_limits<std::int64_t>::max()},
+      {"-1e400", std::numeric_limits<std::int64_t>::min()},
+      {"18446744073709551615", std::numeric_limits<std::int64_t>::max()},
+      {"1795795200.5", 1795795200},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.exp);
+    const auto claims = gt::decode_token_claims(make_jwt(std::string(R"({"exp":)") + c.exp + "}"));
+    REQUIRE(claims);
+    CHECK(claims->expires_at == c.expected);
+  }
+  // A far-future exp is not "expired".
+  const gt::AccessToken far{make_jwt(R"({"scp":"Group.ReadWrite.All","exp":18446744073709551615})"),
+                            "x"};
+  CHECK(gt::check_token(far, "create a thread", gt::TokenUse::kDelegatedOnly, 1795791600).ok());
 }
 
 TEST_CASE("an app-only token is refused before sending, with the reason") {

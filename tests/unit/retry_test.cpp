@@ -37,6 +37,12 @@ TEST_CASE("Retry-After accepts delta seconds, decimals and HTTP-dates") {
       {"10s", std::nullopt},
       {"Fri, 27 Nov 2026 15:00:30 UTC", std::nullopt},
       {"Fri, 27 Foo 2026 15:00:30 GMT", std::nullopt},
+      // Found by fuzz/retry_after: years outside system_clock's nanosecond range overflowed
+      // (undefined behaviour) when the date was converted to compare with `now`.
+      {"Fri, 27 Nov 9886 15:00:30 GMT", std::nullopt},
+      {"Sat, 27 Nov 2027 15:00:00 GMT", 31536000000ms},  // 365 days ahead: the limit
+      {"Sat, 27 Nov 2027 15:00:01 GMT", std::nullopt},
+      {"Mon, 01 Jan 1000 00:00:00 GMT", 0ms},
   };
   for (const auto& c : cases) {
     CAPTURE(c.value);

@@ -122,3 +122,21 @@ TEST_CASE("national clouds map to their Graph roots") {
         "https://microsoftgraph.chinacloudapi.cn");
   CHECK_FALSE(gt::parse_cloud("mars"));
 }
+
+TEST_CASE("parse_base_url: a host with %-escapes or other characters is refused (found by fuzzing)") {
+  for (const char* text :
+       {"http://%00.localhost", "https://gmpl%8843/raph/", "https://a%20b.example",
+        "https://graph.microsoft.com%2F.evil.example", "https://evil.example%0d%0aX-Injected%201",
+        "https://gr!aph.example", "https://graph.microsoft.com%2e"}) {
+    CAPTURE(text);
+    auto r = gt::parse_base_url(text, "--base-url");
+    REQUIRE_FALSE(r);
+    CHECK(r.error().kind == gt::ErrorKind::kUsage);
+    CHECK(r.error().message.find("--base-url") != std::string::npos);
+  }
+  // Ordinary hosts, IPv4 and IPv6 literals are unaffected.
+  CHECK(gt::parse_base_url("https://graph.microsoft.com", "t"));
+  CHECK(gt::parse_base_url("https://my_gw.corp-1.example:8443/graph", "t"));
+  CHECK(gt::parse_base_url("http://127.0.0.1:8080", "t"));
+  CHECK(gt::parse_base_url("http://[::1]:8080", "t"));
+}
