@@ -984,7 +984,10 @@ TEST_SUITE("emulator: executable") {
     REQUIRE(third.send(create_request()));
     const Response refused = third.read_response();
     CHECK(refused.status == 429);
-    CHECK(refused.header("retry-after") == "3");
+    // Whole seconds until the first slot frees: 3 when the third request follows at once; less
+    // when a loaded machine (a sanitizer build under ctest -j) took a while to get it there.
+    const std::string retry_after(refused.header("retry-after"));
+    CHECK((retry_after == "3" || retry_after == "2" || retry_after == "1"));
     CHECK(refused.body.find(R"("code":"ApplicationThrottled")") != std::string::npos);
     CHECK(refused.body.find("Application is over its MailboxConcurrency limit.") !=
           std::string::npos);
