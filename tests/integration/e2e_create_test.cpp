@@ -10,6 +10,7 @@
 
 #include "emulator/server.hpp"
 #include "support/jwt.hpp"
+#include "support/live_server.hpp"
 #include "support/net.hpp"
 #include "support/subprocess.hpp"
 #include "support/temp_dir.hpp"
@@ -25,18 +26,7 @@ namespace {
 
 constexpr const char* kGroup = "02bd9fd6-8f93-4758-87c3-1fb73740a315";
 
-struct Emulator {
-  explicit Emulator(std::optional<gt::emulator::CertificatePem> cert = TestPki::get().server,
-                    gt::emulator::ServiceOptions options = {})
-      : service(std::move(options)),
-        server({.host = "127.0.0.1", .port = 0, .tls = std::move(cert)}, service, faults) {
-    auto st = server.start();
-    REQUIRE_MESSAGE(st.ok(), (st.ok() ? "" : st.error().message));
-  }
-  gt::emulator::GraphService service;
-  gt::emulator::FaultPlan faults;
-  gt::emulator::Server server;
-};
+using Emulator = gt::test::LiveServer;
 
 // graph-threads create against `e`, trusting the test CA, with a token, plus `extra` flags.
 std::vector<std::string> cli(const Emulator& e, std::vector<std::string> extra,
@@ -152,7 +142,7 @@ TEST_CASE("e2e: certificate failures exit 4 and say which check failed") {
   };
   for (const auto& c : cases) {
     CAPTURE(c.name);
-    Emulator e(c.cert);
+    Emulator e({.cert = c.cert});
     auto r = run(cli(e, basic(), c.cacert));
     CHECK(r.exit_code == 4);
     CHECK(contains(r.err, c.fragment));
@@ -168,7 +158,8 @@ TEST_CASE("e2e: SSL_CERT_FILE works in place of --cacert") {
   CHECK(r.exit_code == 0);
 }
 
-TEST_CASE("e2e: a hashed certificate directory (SSL_CERT_DIR) is the trust store, looked up lazily") {
+TEST_CASE(
+    "e2e: a hashed certificate directory (SSL_CERT_DIR) is the trust store, looked up lazily") {
   // The system store is read this way when SSL_CERT_FILE is not set: only the issuer a chain
   // needs is loaded, by its subject-name hash.
   Emulator e;
@@ -292,7 +283,7 @@ TEST_CASE("e2e: a TLS handshake that never completes times out with exit 4") {
 
 TEST_CASE("e2e: authentication failures exit 3 and say what to do") {
   {
-    Emulator e(TestPki::get().server, {.accepted_token = "the-right-token"});
+    Emulator e({.service = {.accepted_token = "the-right-token"}});
     auto r = run(cli(e, basic()));
     CHECK(r.exit_code == 3);
     CHECK(contains(r.err, "401"));
@@ -328,7 +319,7 @@ TEST_CASE("e2e: authentication failures exit 3 and say what to do") {
 }
 
 TEST_CASE("e2e: Graph errors exit 1 with status, code, message and ids") {
-  Emulator e(TestPki::get().server, {.groups = {"11111111-1111-1111-1111-111111111111"}});
+  Emulator e({.service = {.groups = {"11111111-1111-1111-1111-111111111111"}}});
   auto r = run(cli(e, basic()));
   CHECK(r.exit_code == 1);
   CHECK(contains(r.err, "404"));
@@ -366,7 +357,7 @@ TEST_CASE("e2e: --dry-run sends nothing and redacts the token") {
 }
 
 TEST_CASE("e2e: plain http is allowed to a loopback server") {
-  Emulator e(std::nullopt);
+  Emulator e({.cert = std::nullopt});
   auto r = run(cli(e, basic(), false));
   CHECK(r.exit_code == 0);
   CHECK(e.service.threads().size() == 1);

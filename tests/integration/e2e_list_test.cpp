@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 
 #include "emulator/server.hpp"
+#include "support/live_server.hpp"
 #include "support/subprocess.hpp"
 #include "support/test_pki.hpp"
 
@@ -12,21 +13,12 @@ namespace {
 
 constexpr const char* kGroup = "02bd9fd6-8f93-4758-87c3-1fb73740a315";
 
-struct Emulator {
-  explicit Emulator(gt::emulator::ServiceOptions options = {})
-      : service(std::move(options)),
-        server({.host = "127.0.0.1", .port = 0, .tls = TestPki::get().server}, service, faults) {
-    auto st = server.start();
-    REQUIRE_MESSAGE(st.ok(), (st.ok() ? "" : st.error().message));
-  }
-  gt::emulator::GraphService service;
-  gt::emulator::FaultPlan faults;
-  gt::emulator::Server server;
-};
+using Emulator = gt::test::LiveServer;
 
 gt::test::ProcessResult cli(const Emulator& e, std::vector<std::string> args) {
-  std::vector<std::string> argv = {GT_CLI_PATH, "--base-url", e.server.url(),
-                                   "--cacert", TestPki::get().ca_file->path(), "--token", "t"};
+  std::vector<std::string> argv = {
+      GT_CLI_PATH, "--base-url", e.server.url(), "--cacert", TestPki::get().ca_file->path(),
+      "--token",   "t"};
   argv.insert(argv.end(), args.begin(), args.end());
   auto r = gt::test::run_process(argv, {}, {}, 60s);
   INFO("stderr: " << r.err);
@@ -67,7 +59,7 @@ TEST_CASE("e2e: list without --all prints one page as a JSON array") {
 }
 
 TEST_CASE("e2e: list of an unknown group exits 1 with Graph's 404") {
-  Emulator e({.groups = {"11111111-1111-1111-1111-111111111111"}});
+  Emulator e({.service = {.groups = {"11111111-1111-1111-1111-111111111111"}}});
   auto r = cli(e, {"list", "--group", kGroup});
   CHECK(r.exit_code == 1);
   CHECK(r.err.find("404") != std::string::npos);

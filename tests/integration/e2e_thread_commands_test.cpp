@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include "emulator/server.hpp"
+#include "support/live_server.hpp"
 #include "support/subprocess.hpp"
 #include "support/test_pki.hpp"
 
@@ -13,17 +14,7 @@ namespace {
 
 constexpr const char* kGroup = "02bd9fd6-8f93-4758-87c3-1fb73740a315";
 
-struct Emulator {
-  Emulator()
-      : service(gt::emulator::ServiceOptions{}),
-        server({.host = "127.0.0.1", .port = 0, .tls = TestPki::get().server}, service, faults) {
-    auto st = server.start();
-    REQUIRE_MESSAGE(st.ok(), (st.ok() ? "" : st.error().message));
-  }
-  gt::emulator::GraphService service;
-  gt::emulator::FaultPlan faults;
-  gt::emulator::Server server;
-};
+using Emulator = gt::test::LiveServer;
 
 gt::test::ProcessResult cli(const Emulator& e, std::vector<std::string> args,
                             const std::string& stdin_data = {}) {

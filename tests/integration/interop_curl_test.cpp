@@ -5,6 +5,7 @@
 #include <regex>
 
 #include "emulator/server.hpp"
+#include "support/live_server.hpp"
 #include "support/subprocess.hpp"
 #include "support/test_pki.hpp"
 
@@ -15,17 +16,7 @@ namespace {
 constexpr const char* kCurl = "/usr/bin/curl";
 constexpr const char* kGroup = "02bd9fd6-8f93-4758-87c3-1fb73740a315";
 
-struct Emulator {
-  Emulator()
-      : service(gt::emulator::ServiceOptions{}),
-        server({.host = "127.0.0.1", .port = 0, .tls = TestPki::get().server}, service, faults) {
-    auto st = server.start();
-    REQUIRE_MESSAGE(st.ok(), (st.ok() ? "" : st.error().message));
-  }
-  gt::emulator::GraphService service;
-  gt::emulator::FaultPlan faults;
-  gt::emulator::Server server;
-};
+using Emulator = gt::test::LiveServer;
 
 // curl with the test CA; "-w '\n%{http_code}'" appends the status on its own last line.
 gt::test::ProcessResult curl(const std::vector<std::string>& args, bool with_ca = true) {
@@ -39,8 +30,12 @@ gt::test::ProcessResult curl(const std::vector<std::string>& args, bool with_ca 
   return gt::test::run_process(argv, {}, {}, std::chrono::seconds(30));
 }
 
-std::string status_of(const std::string& out) { return out.substr(out.rfind('\n') + 1); }
-std::string body_of(const std::string& out) { return out.substr(0, out.rfind('\n')); }
+std::string status_of(const std::string& out) {
+  return out.substr(out.rfind('\n') + 1);
+}
+std::string body_of(const std::string& out) {
+  return out.substr(0, out.rfind('\n'));
+}
 
 // Percent-encodes an id for a URL path segment the way a careful shell script would.
 std::string encode(const std::string& id) {
@@ -65,9 +60,10 @@ TEST_CASE("interop: curl creates, lists and deletes a thread over TLS") {
   const std::vector<std::string> auth = {"-H", "Authorization: Bearer curl-token"};
 
   auto add = auth;
-  add.insert(add.end(), {"-H", "Content-Type: application/json", "--data",
-                         R"({"topic":"From curl","posts":[{"body":{"contentType":"text","content":"hi"}}]})",
-                         threads});
+  add.insert(add.end(),
+             {"-H", "Content-Type: application/json", "--data",
+              R"({"topic":"From curl","posts":[{"body":{"contentType":"text","content":"hi"}}]})",
+              threads});
   const auto created = curl(add);
   REQUIRE_MESSAGE(created.exit_code == 0, created.err);
   CHECK(status_of(created.out) == "201");
@@ -93,9 +89,9 @@ TEST_CASE("interop: curl creates, lists and deletes a thread over TLS") {
 
 TEST_CASE("interop: curl refuses the emulator without its CA") {
   Emulator e;
-  const auto r = curl({"-H", "Authorization: Bearer t",
-                       e.server.url() + "/v1.0/groups/" + kGroup + "/threads"},
-                      false);
+  const auto r = curl(
+      {"-H", "Authorization: Bearer t", e.server.url() + "/v1.0/groups/" + kGroup + "/threads"},
+      false);
   CHECK(r.exit_code == 60);  // curl: peer certificate cannot be authenticated with known CA
   CHECK(e.server.received().empty());
 }

@@ -22,11 +22,12 @@ struct LiveServerOptions {
   std::uint16_t port = 0;
   std::size_t max_body = 8 * 1024 * 1024;
   emulator::Limits* limits = nullptr;
+  emulator::ServiceOptions service;  // accepted token, groups that exist, ...
 };
 
 struct LiveServer {
   explicit LiveServer(LiveServerOptions o = {})
-      : service(emulator::ServiceOptions{}),
+      : service(std::move(o.service)),
         server({.host = "127.0.0.1",
                 .port = o.port,
                 .tls = std::move(o.cert),
