@@ -168,12 +168,8 @@ Result<ThreadOverrides> read_overrides(const CreateOptions& o, const Env& env, I
   if (o.topic_opt->count() > 0) v.topic = o.topic;
   if (o.body_opt->count() > 0) v.body = o.body;
   if (!o.body_file.empty()) {
-    const std::string what = "--body-file " + o.body_file;
-    Result<std::string> text = o.body_file == "-"
-                                   ? read_stream(io.in, what, kMaxInputBytes)
-                                   : env.read_file(o.body_file, "--body-file", kMaxInputBytes);
+    Result<std::string> text = read_body_file(o.body_file, env, io);
     if (!text) return std::move(text).error();
-    if (text->empty()) return Error::usage(what + ": the file is empty");
     v.body = std::move(text).value();
   }
   if (o.content_type_opt->count() > 0) {

@@ -68,4 +68,13 @@ Result<std::string> MapEnv::read_file(const std::string& path, std::string_view 
   return read_real_file(path, what, limit);
 }
 
+Result<std::string> read_body_file(const std::string& path, const Env& env, Io& io) {
+  const std::string what = "--body-file " + path;
+  Result<std::string> text = path == "-" ? read_stream(io.in, what, kMaxInputBytes)
+                                         : env.read_file(path, "--body-file", kMaxInputBytes);
+  if (!text) return text;
+  if (text->empty()) return Error::usage(what + ": the file is empty");
+  return text;
+}
+
 }  // namespace gt::app

@@ -62,4 +62,8 @@ class MapEnv final : public Env {
 // Reads all of `in` up to `limit` bytes; kUsage naming `what` when it is longer.
 Result<std::string> read_stream(std::istream& in, std::string_view what, std::size_t limit);
 
+// The text of a post from --body-file PATH ("-": stdin), at most kMaxInputBytes. Fails (kUsage)
+// naming the flag when it cannot be read, is too large, or is empty.
+Result<std::string> read_body_file(const std::string& path, const Env& env, Io& io);
+
 }  // namespace gt::app

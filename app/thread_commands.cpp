@@ -158,12 +158,8 @@ int run_reply(const ReplyOptions& o, const GlobalOptions& globals, Io& io, const
   if (body_given) {
     body.content = o.body;
   } else {
-    const std::string what = "--body-file " + o.body_file;
-    Result<std::string> text = o.body_file == "-"
-                                   ? read_stream(io.in, what, kMaxInputBytes)
-                                   : env.read_file(o.body_file, "--body-file", kMaxInputBytes);
+    Result<std::string> text = read_body_file(o.body_file, env, io);
     if (!text) return fail(io, text.error());
-    if (text->empty()) return fail(io, Error::usage(what + ": the file is empty"));
     body.content = std::move(text).value();
   }
   Post post;
