@@ -585,6 +585,19 @@ Result<BulkItem> decode_bulk_item(const RawItem& raw, std::string_view default_g
   out.index = raw.index;
   out.line = raw.line;
 
+  // The common case first, in one parse: a conversationThread for the default group. An envelope
+  // never decodes as a thread ("group" and "thread" are not thread properties), so only items
+  // that do not decode are parsed again below to tell an envelope from a broken thread.
+  if (!default_group.empty()) {
+    DecodedThread decoded;
+    if (decode_thread_request_issues(raw.text, decoded).empty()) {
+      out.group = std::string(default_group);
+      out.thread = std::move(decoded.request);
+      out.dropped = std::move(decoded.dropped);
+      return out;
+    }
+  }
+
   json::error_code ec;
   const json::value parsed = json::parse(raw.text, ec);
   const bool envelope = !ec && parsed.is_object() && looks_like_envelope(parsed.get_object());
