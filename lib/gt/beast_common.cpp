@@ -241,6 +241,10 @@ bool reusable(Connection& c) {
   return !c.looks_dead();
 }
 
+bool poolable(Connection& c) {
+  return c.socket().is_open();
+}
+
 std::string host_port(const HttpRequest& r) {
   const bool v6 = r.host.find(':') != std::string::npos;
   return (v6 ? "[" + r.host + "]" : r.host) + ":" + std::to_string(r.port);

@@ -50,7 +50,13 @@ ConnectionPtr make_connection(const boost::asio::any_io_executor& executor, TlsC
 // Whether the connection may carry another request: its socket is open, the last response allowed
 // keep-alive (exchange_over closes the socket otherwise), and the peer has neither closed it nor
 // sent anything unsolicited since (checked with a non-blocking poll).
+// Checked when a pooled connection is taken for a request: the peer may have closed it while
+// it sat idle.
 bool reusable(Connection& c);
+// Whether a connection that just finished an exchange may be pooled: its socket is still open
+// (exchange_over closes it when the response did not allow keep-alive). No system call; the
+// peer-close check is reusable()'s, made when the connection is taken.
+bool poolable(Connection& c);
 
 // "https://host:port", the key connections are pooled by.
 std::string origin_of(const HttpRequest& request);

@@ -178,7 +178,7 @@ net::awaitable<void> BeastExchangeLoop::Impl::drive(std::shared_ptr<Pending> p) 
   p->ok = true;
   // After a failure (any co_return above) the connection is closed with `conn`: its state is
   // unknown. After a response it is pooled unless the response ended it.
-  if (bc::reusable(*conn)) idle[origin].push_back(std::move(conn));
+  if (bc::poolable(*conn)) idle[origin].push_back(std::move(conn));
 }
 
 void BeastExchangeLoop::Impl::finish(Pending& p, std::exception_ptr e) {

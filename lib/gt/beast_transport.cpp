@@ -101,7 +101,7 @@ net::awaitable<void> BeastTransport::Impl::run(const HttpRequest& request, HttpR
   ok = true;
   // exchange_over closed the socket if the server will not take another request; whatever
   // failed above, the connection was in an unknown state and went with `conn`.
-  if (reusable(*conn)) {
+  if (poolable(*conn)) {
     pooled = std::move(conn);
     pooled_origin = origin;
   }
