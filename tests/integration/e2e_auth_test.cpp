@@ -356,7 +356,10 @@ TEST_SUITE("e2e: auth") {
 
   TEST_CASE("two processes refreshing through one cache never lose a rotated refresh token") {
     auto options = quick_identity();
-    options.token_lifetime = 1s;  // every run must refresh, so every run rotates the token
+    // Access tokens are refreshed 5 min before they expire, so with a 60 s lifetime every run must
+    // refresh, and every refresh rotates the refresh token. (1 s was too short: on a slow,
+    // sanitized run the fresh token could expire before the process printed it.)
+    options.token_lifetime = 60s;
     Cloud c(options);
     TempDir config;
     approve_as_ada(c, config);
