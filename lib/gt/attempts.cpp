@@ -25,7 +25,7 @@ Attempts send_with_retries(const std::function<HttpRequest(const std::string&)>&
   auto log = [&](const std::string& line) {
     if (deps.log) deps.log(line);
   };
-  const int max_attempts = options.retry.max_retries + 1;
+  const int max_attempts = options.retry.max_retries + 1 + options.extra_attempts;
   Attempts out;
   for (int attempt = 1;; ++attempt) {
     out.client_request_id = deps.new_request_id();

@@ -30,6 +30,9 @@ struct ClientDeps {
 struct AttemptOptions {
   Idempotency idempotency = Idempotency::kUnsafe;
   RetryPolicy retry;
+  // Attempts that `decide` may add beyond retry.max_retries (404 retries after a create): only
+  // the bound -v shows as "attempt N/M".
+  int extra_attempts = 0;
   // The deadline handed to the transport for an attempt that starts at `start`.
   std::function<Clock::time_point(Clock::time_point start)> attempt_deadline;
   // No attempt starts, and no retry wait is begun, that would end after this.

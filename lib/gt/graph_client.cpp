@@ -264,7 +264,7 @@ Result<CreatedThread> GraphClient::get_thread(std::string_view group_id, std::st
       Idempotency::kIdempotent, "get the thread", SendExtras{.retry_not_found = true});
   if (!response) {
     Error e = std::move(response).error();
-    thread_not_found_hint(e, true);
+    thread_not_found_hint(e, options_.retry.max_retries > 0);
     return e;
   }
   auto decoded = decode_created_thread(response->body);
@@ -281,7 +281,7 @@ Status GraphClient::reply_to_thread(std::string_view group_id, std::string_view 
       Idempotency::kUnsafe, "reply to the thread", SendExtras{.retry_not_found = true});
   if (!response) {
     Error e = std::move(response).error();
-    thread_not_found_hint(e, true);
+    thread_not_found_hint(e, options_.retry.max_retries > 0);
     return e;
   }
   return ok_status();
@@ -299,7 +299,7 @@ Status GraphClient::set_thread_locked(std::string_view group_id, std::string_vie
       SendExtras{.retry_not_found = true});
   if (!response) {
     Error e = std::move(response).error();
-    thread_not_found_hint(e, true);
+    thread_not_found_hint(e, options_.retry.max_retries > 0);
     return e;
   }
   return ok_status();
@@ -340,9 +340,11 @@ Result<HttpResponse> GraphClient::send_with_retries(
             const auto rid = r.header("request-id");
             return rid.empty() ? std::string() : "request-id " + std::string(rid);
           }};
-  if (extras.retry_not_found) {
+  if (extras.retry_not_found && options_.retry.max_retries > 0) {
     // A 404 right after a create may only mean that Graph has not caught up yet; a 404 answer did
-    // nothing, so even a reply may be repeated. Other statuses go to the usual rules.
+    // nothing, so even a reply may be repeated. Other statuses go to the usual rules. --retries 0
+    // means one request, so it turns these retries off too.
+    options.extra_attempts = static_cast<int>(std::size(kNotFoundRetryDelays));
     options.decide = [this, idempotency, not_found = std::size_t{0}](
                          const HttpResponse& r, int attempt) mutable -> RetryDecision {
       if (r.status == 404 && not_found < std::size(kNotFoundRetryDelays)) {

@@ -18,8 +18,8 @@
 //   POST (create, reply)                      not idempotent: never re-sent once a byte was written
 // Right after a create, Graph may still answer 404 for the new thread (its stores are eventually
 // consistent). get_thread, reply_to_thread and set_thread_locked therefore retry a 404 a few times
-// (kNotFoundRetryDelays, ~5 s in all, through the Clock) before reporting it; a 404 answer means
-// nothing was done, so this is safe even for a reply.
+// (kNotFoundRetryDelays, ~5 s in all, through the Clock; not with --retries 0) before reporting
+// it; a 404 answer means nothing was done, so this is safe even for a reply.
 #pragma once
 
 #include <chrono>

@@ -77,6 +77,22 @@ TEST_CASE("get: a 404 that stays is exit 1 after 3 retries over 5 s, with a hint
   CHECK(h.err.str().find("thread id may be wrong") != std::string::npos);
 }
 
+TEST_CASE("--retries 0 sends one request: no 404 retries either, and -v counts 1/1") {
+  AppHarness h;
+  h.transport.respond(404, kNotFound).respond(200, kThreadJson);
+  CHECK(h.run(args("get", {"--retries", "0", "-v"})) == 1);
+  CHECK(h.transport.requests.size() == 1);
+  CHECK(h.clock.sleeps.empty());
+  CHECK(h.err.str().find("attempt 1/1") != std::string::npos);
+  CHECK(h.err.str().find("after retrying") == std::string::npos);
+  CHECK(h.err.str().find("thread id may be wrong") != std::string::npos);
+
+  AppHarness retried;  // with retries, -v's bound includes the 404 retries: never "5/4"
+  for (int i = 0; i < 4; ++i) retried.transport.respond(404, kNotFound);
+  CHECK(retried.run(args("get", {"-v"})) == 1);
+  CHECK(retried.err.str().find("attempt 4/7") != std::string::npos);
+}
+
 TEST_CASE("get and lock accept app-only tokens") {
   AppHarness get;
   get.env.set("GRAPH_TOKEN", gt::test::make_jwt(R"({"roles":["Group.Read.All"]})"));
