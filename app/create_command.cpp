@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 #include <ostream>
+#include <sstream>
 
 #include "app/bulk_create.hpp"
 #include "app/cli.hpp"
@@ -64,6 +65,7 @@ CLI::App* setup_create(CLI::App& app, CreateOptions& o) {
       "    graph-threads create --group $GID --input -\n"
       "  graph-threads create --group $GID --topic Hi --body-file notes.html --content-type html "
       "--dry-run\n"
+      "  graph-threads create --group $GID --topic 'Release 2.4' --body 'Out now' --if-not-exists\n"
       "\n"
       "Many threads: --input with NDJSON (one thread, or {\"group\":ID,\"thread\":{...}}, a line)\n"
       "or a JSON array writes one result line per item, in input order, to stdout:\n"
@@ -96,6 +98,10 @@ CLI::App* setup_create(CLI::App& app, CreateOptions& o) {
                   "Read a JSON conversationThread, or many as NDJSON or a JSON array (- for "
                   "stdin); flags override")
       ->type_name("FILE")
+      ->group(thread);
+  cmd->add_flag("--if-not-exists", o.if_not_exists,
+                "Create only when no thread in the group has this exact topic; otherwise print "
+                "that thread")
       ->group(thread);
   const std::string bulk = "Bulk (many threads from --input)";
   cmd->add_flag("--bulk", o.bulk, "Write a result line per item even for a single item")
@@ -247,6 +253,10 @@ int run_create(const CreateOptions& o, const GlobalOptions& globals, Io& io, con
     auto input = open_input(o, env, io);
     if (!input) return fail(io, input.error());
     if (input->many || o.bulk_flag_given()) {
+      if (o.if_not_exists) {
+        return fail(io, Error::usage("--if-not-exists works for one thread, not with many items "
+                                     "from --input (use --resume to skip items created before)"));
+      }
       return run_bulk_create(o, *input, *overrides, *session, io, deps);
     }
     input_text = std::move(input->single_text);
@@ -266,6 +276,16 @@ int run_create(const CreateOptions& o, const GlobalOptions& globals, Io& io, con
     // No transport is built and nobody signs in: --dry-run works offline and without a token.
     std::string warning;
     const std::string bearer = session->dry_run_bearer(warning);
+    if (o.if_not_exists) {
+      // The listing comes first; the create is sent only if no page holds the topic.
+      io.out << describe_request(list_threads_request(session->client_options(), o.group,
+                                                      ListQuery{}, bearer, deps.new_request_id()))
+             << "\n";
+      warn(io,
+           "--if-not-exists: the GET (and one per further page) is sent first; the POST only "
+           "if no thread has the topic \"" +
+               thread->topic.value_or("") + "\"");
+    }
     io.out << describe_request(create_thread_request(session->client_options(), o.group, *thread,
                                                      bearer, deps.new_request_id()));
     if (!warning.empty()) warn(io, warning);
@@ -276,6 +296,29 @@ int run_create(const CreateOptions& o, const GlobalOptions& globals, Io& io, con
   if (!token) return fail(io, token.error());
   auto client = session->client();
   if (!client) return fail(io, client.error());
+  if (o.if_not_exists) {
+    auto existing = (*client)->find_thread_by_topic(o.group, thread->topic.value_or(""), *token);
+    if (!existing) {
+      Error e = std::move(existing).error();
+      e.message = "--if-not-exists: could not check for an existing thread: " + e.message;
+      return fail(io, e);
+    }
+    if (*existing) {
+      const int pages = (*client)->pages_searched();
+      // Not a warning: this is the outcome asked for. stdout still carries the thread, so
+      // `-o id` gives the id either way; stderr says which way it went.
+      std::ostringstream id;  // written as -o id would: control characters from Graph removed
+      write_thread(id, **existing, OutputFormat::kId, {});
+      std::string shown = id.str();
+      if (!shown.empty() && shown.back() == '\n') shown.pop_back();
+      io.err << kProgram << ": not created: thread " << shown << " already has the topic \""
+             << thread->topic.value_or("") << "\" (found on page " << pages
+             << " of the group's threads)\n";
+      write_thread(io.out, **existing, session->settings().output, session->settings().format);
+      io.out.flush();
+      return 0;
+    }
+  }
   auto created = (*client)->create_thread(o.group, *thread, *token);
   if (!created) return fail(io, created.error());
   if (created->id.empty()) {

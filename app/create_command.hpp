@@ -31,6 +31,7 @@ struct CreateOptions {
   std::vector<std::string> cc;
   std::vector<std::string> participants;
   std::string input;  // FILE or "-": a conversationThread, or many (NDJSON or a JSON array)
+  bool if_not_exists = false;  // --if-not-exists: create only when no thread has the topic
 
   // Bulk creation (see app/bulk_create.hpp).
   bool bulk = false;            // --bulk: result lines even for a single item

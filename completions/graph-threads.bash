@@ -17,7 +17,7 @@ _graph_threads() {
   local thread="--group"
   local reply="--group --body --body-file --content-type"
   local delete="--group -y --yes"
-  local create="--group --topic --body --body-file --content-type --to --cc --participant --input --bulk --concurrency --batch --max-rate --validate-only --reconcile --reconcile-delay --resume --no-progress"
+  local create="--group --topic --body --body-file --content-type --to --cc --participant --input --if-not-exists --bulk --concurrency --batch --max-rate --validate-only --reconcile --reconcile-delay --resume --no-progress"
 
   case "$prev" in
     --cloud) COMPREPLY=($(compgen -W "global usgov dod china" -- "$cur")); return ;;

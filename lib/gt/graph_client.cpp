@@ -219,6 +219,23 @@ Result<ThreadPage> GraphClient::list_threads(std::string_view group_id, const Li
   return decode_thread_page(response->body);
 }
 
+Result<std::optional<CreatedThread>> GraphClient::find_thread_by_topic(std::string_view group_id,
+                                                                       std::string_view topic,
+                                                                       const AccessToken& token) {
+  pages_searched_ = 0;
+  std::string next_link;
+  for (;;) {
+    auto page = list_threads(group_id, ListQuery{}, next_link, token);
+    if (!page) return std::move(page).error();
+    ++pages_searched_;
+    for (auto& thread : page->threads) {
+      if (thread.topic && *thread.topic == topic) return std::optional(std::move(thread));
+    }
+    if (page->next_link.empty()) return std::optional<CreatedThread>();
+    next_link = std::move(page->next_link);
+  }
+}
+
 namespace {
 
 // The hint for a 404 on a single thread: unlike a 404 on the collection, the thread id is the

@@ -138,6 +138,16 @@ class GraphClient {
   Status set_thread_locked(std::string_view group_id, std::string_view thread_id, bool is_locked,
                            const AccessToken& token);
 
+  // The first thread, in the order Graph lists them, whose topic equals `topic` exactly (case and
+  // spaces included), or nullopt when none does: lists every page (Graph's page size; one GET each,
+  // as list_threads) until a match. What `create --if-not-exists` asks before it creates. Listing
+  // and creating are two requests, so two callers racing can both find nothing.
+  Result<std::optional<CreatedThread>> find_thread_by_topic(std::string_view group_id,
+                                                            std::string_view topic,
+                                                            const AccessToken& token);
+  // Pages read by the last find_thread_by_topic (for -v and the "not created" note).
+  int pages_searched() const { return pages_searched_; }
+
   // How a delete ended.
   enum class Deleted {
     kNow,                         // 2xx: this request deleted it
@@ -165,6 +175,7 @@ class GraphClient {
 
   Deps deps_;
   GraphClientOptions options_;
+  int pages_searched_ = 0;
 };
 
 // Graph's error answer as an Error: kind by status (401/403 kAuth, else kGraph), Graph's code and

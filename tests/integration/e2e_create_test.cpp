@@ -386,3 +386,25 @@ TEST_CASE("e2e: --version and --help") {
   CHECK(h.exit_code == 0);
   CHECK(contains(h.out, "--group"));
 }
+
+TEST_CASE("e2e: create --if-not-exists finds the thread on a later page and creates nothing") {
+  Emulator e;
+  // 12 threads: the default page size is 10, so the first one ends up on the second page.
+  auto first = run(cli(e, basic({"-o", "id"})));
+  REQUIRE(first.exit_code == 0);
+  for (int i = 0; i < 11; ++i) {
+    REQUIRE(run(cli(e, {"--topic", "Other " + std::to_string(i), "--body", "x"})).exit_code == 0);
+  }
+  auto again = run(cli(e, basic({"--if-not-exists", "-o", "id"})));
+  CHECK(again.exit_code == 0);
+  CHECK(again.out == first.out);
+  CHECK(contains(again.err, "not created: thread " + first.out.substr(0, first.out.size() - 1)));
+  CHECK(contains(again.err, "page 2"));
+  CHECK(e.service.threads().size() == 12);
+
+  auto fresh = run(cli(e, {"--topic", "New topic", "--body", "x", "--if-not-exists", "-o", "id"}));
+  CHECK(fresh.exit_code == 0);
+  CHECK(fresh.err.empty());
+  REQUIRE(e.service.threads().size() == 13);
+  CHECK(fresh.out == e.service.threads()[12].id + "\n");
+}

@@ -342,3 +342,68 @@ TEST_CASE("create: missing --group and misused bulk flags exit 2 and send nothin
     CHECK(h.out.str().empty());
   }
 }
+
+TEST_CASE("--if-not-exists: a thread with the topic on a later page is printed, nothing created") {
+  AppHarness h;
+  const std::string base = std::string("https://graph.microsoft.com/v1.0/groups/") + kGroup;
+  h.transport
+      .respond(200,
+               R"({"value":[{"id":"T1","topic":"Maintenance "},{"id":"T2","topic":"maintenance"}],)"
+               R"("@odata.nextLink":")" +
+                   base + R"(/threads?$skiptoken=2"})")
+      .respond(200, R"({"value":[{"id":"T3","topic":"Maintenance","preview":"old"}]})");
+  CHECK(h.run(create_args(
+            {"--topic", "Maintenance", "--body", "b", "--if-not-exists", "-o", "id"})) == 0);
+  REQUIRE(h.transport.requests.size() == 2);  // two pages, no POST
+  CHECK(h.transport.requests[0].method == "GET");
+  CHECK(h.transport.requests[0].url() == base + "/threads");
+  CHECK(h.transport.requests[1].url() == base + "/threads?$skiptoken=2");
+  CHECK(h.out.str() == "T3\n");  // exact match only: "Maintenance " and "maintenance" are not it
+  CHECK(h.err.str() ==
+        "graph-threads: not created: thread T3 already has the topic \"Maintenance\" (found on "
+        "page 2 of the group's threads)\n");
+}
+
+TEST_CASE("--if-not-exists: no thread with the topic → created as usual after the listing") {
+  AppHarness h;
+  h.transport.respond(200, R"({"value":[{"id":"T1","topic":"Other"}]})").respond(201, kCreated);
+  CHECK(h.run(create_args(
+            {"--topic", "Maintenance", "--body", "b", "--if-not-exists", "-o", "id"})) == 0);
+  REQUIRE(h.transport.requests.size() == 2);
+  CHECK(h.transport.requests[0].method == "GET");
+  CHECK(h.transport.requests[1].method == "POST");
+  CHECK(h.out.str() == "AAQkAD+/x=\n");
+  CHECK(h.err.str().empty());
+}
+
+TEST_CASE("--if-not-exists: a failed listing creates nothing and says what failed") {
+  AppHarness h;
+  h.transport.respond(403,
+                      R"({"error":{"code":"ErrorAccessDenied","message":"Access is denied."}})");
+  CHECK(h.run(create_args({"--topic", "Maintenance", "--body", "b", "--if-not-exists"})) == 3);
+  CHECK(h.transport.requests.size() == 1);
+  CHECK(h.out.str().empty());
+  CHECK(h.err.str().find("--if-not-exists: could not check for an existing thread") !=
+        std::string::npos);
+}
+
+TEST_CASE("--if-not-exists: --dry-run shows the listing before the create; bulk input refused") {
+  AppHarness h;
+  CHECK(h.run({"create", "--group", kGroup, "--topic", "T", "--body", "B", "--if-not-exists",
+               "--dry-run"}) == 0);
+  CHECK(h.transport.requests.empty());
+  const std::string out = h.out.str();
+  const auto get = out.find("GET https://graph.microsoft.com/v1.0/groups/");
+  const auto post = out.find("POST https://graph.microsoft.com/v1.0/groups/");
+  CHECK(get != std::string::npos);
+  CHECK(post != std::string::npos);
+  CHECK(get < post);
+
+  AppHarness bulk;
+  TempFile items(
+      "{\"topic\":\"a\",\"posts\":[{\"body\":{\"content\":\"x\"}}]}\n"
+      "{\"topic\":\"b\",\"posts\":[{\"body\":{\"content\":\"y\"}}]}\n");
+  CHECK(bulk.run(create_args({"--input", items.path(), "--if-not-exists"})) == 2);
+  CHECK(bulk.transport.requests.empty());
+  CHECK(bulk.err.str().find("--if-not-exists works for one thread") != std::string::npos);
+}
