@@ -503,6 +503,17 @@ Error graph_error(const HttpResponse& response, const std::string& client_reques
       e.hint = "throttled by Graph; wait and try again, or raise --retries/--timeout";
       break;
     default:
+      if (response.status >= 300 && response.status < 400) {
+        // Following a redirect would hand the bearer (and a POST body) to wherever Location
+        // points; Graph does not redirect its API, so something in between is rewriting.
+        std::string location(response.header("Location").substr(0, 200));
+        for (char& c : location) {
+          if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
+        }
+        e.hint = "redirects are never followed, so the token is not sent to another host" +
+                 (location.empty() ? std::string() : " (Location: " + location + ")") +
+                 "; check --base-url/GRAPH_BASE_URL, or what a proxy or gateway is doing";
+      }
       break;
   }
   return e;

@@ -237,6 +237,23 @@ TEST_CASE("401 and 403 are authentication errors; other statuses are Graph error
   }
 }
 
+TEST_CASE("a redirect is not followed: one request, a Graph error naming where it pointed") {
+  for (const int status : {301, 302, 307, 308}) {
+    CAPTURE(status);
+    Fixture f;
+    f.transport.respond(status, "",
+                        {{"Location", "https://elsewhere.example/v1.0/groups/g/threads\r\nX: y"}});
+    auto r = f.create();
+    REQUIRE_FALSE(r.ok());
+    CHECK(f.transport.requests.size() == 1);
+    CHECK(r.error().kind == gt::ErrorKind::kGraph);
+    CHECK(r.error().http_status == status);
+    CHECK(r.error().hint.find("redirects are never followed") != std::string::npos);
+    CHECK(r.error().hint.find("Location: https://elsewhere.example/v1.0/groups/g/threads  X: y") !=
+          std::string::npos);
+  }
+}
+
 TEST_CASE("a non-JSON error body is quoted, not lost") {
   Fixture f;
   f.transport.respond(502, "<html>Bad gateway</html>");
