@@ -1,12 +1,16 @@
 #include "app/bulk_create.hpp"
 
+#include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <set>
 #include <system_error>
 
+#include "gt/auth.hpp"
 #include "gt/bulk_engine.hpp"
 #include "gt/bulk_report.hpp"
 #include "gt/bulk_results.hpp"
@@ -17,6 +21,37 @@
 namespace gt::app {
 
 namespace {
+
+// When a bulk run should ask for its bearer again: `margin` before the token's "exp", where the
+// margin is a minute, or half of what was left when the token was obtained if that is less (so
+// short-lived tokens are not asked for on every request). Tokens without "exp" (opaque) are never
+// renewed.
+class BearerRenewal {
+ public:
+  using WallNow = std::function<std::chrono::system_clock::time_point()>;
+  BearerRenewal(AccessToken token, WallNow now) : now_(std::move(now)) {
+    renewed(std::move(token));
+  }
+  bool due() const { return renew_at_ && epoch_seconds() >= *renew_at_; }
+  void renewed(AccessToken token) {
+    token_ = std::move(token);
+    renew_at_.reset();
+    const auto claims = decode_token_claims(token_.value);
+    if (!claims || !claims->expires_at) return;
+    const std::int64_t left = *claims->expires_at - epoch_seconds();
+    renew_at_ =
+        *claims->expires_at - std::min<std::int64_t>(60, std::max<std::int64_t>(left, 0) / 2);
+  }
+  const AccessToken& token() const { return token_; }
+
+ private:
+  std::int64_t epoch_seconds() const {
+    return std::chrono::duration_cast<std::chrono::seconds>(now_().time_since_epoch()).count();
+  }
+  WallNow now_;
+  AccessToken token_;
+  std::optional<std::int64_t> renew_at_;
+};
 
 // Hands out `prefix` (the bytes open_input already looked at), then the rest of `rest`.
 class ReplayStreambuf final : public std::streambuf {
@@ -299,6 +334,11 @@ int run_bulk_create(const CreateOptions& o, OpenedInput& input, const ThreadOver
   // with nothing sent.
   auto token = session.token("create threads", TokenUse::kDelegatedOnly);
   if (!token) return fail(io, token.error());
+  // A run can outlast its access token (about an hour): ask the chain again shortly before the
+  // token expires. Sources that can refresh (refresh token, the auth login cache, a secret, ...)
+  // give a new one; a fixed token (--token, GRAPH_TOKEN) stays the same until check_token calls
+  // it expired, which ends the run with that message instead of a 401 per item.
+  BearerRenewal renewal(*token, [&] { return deps.clock.wall_now(); });
   if (!deps.make_exchange_loop) {
     return fail(io, Error::network("bulk creation is not available in this build"));
   }
@@ -341,7 +381,14 @@ int run_bulk_create(const CreateOptions& o, OpenedInput& input, const ThreadOver
                 // for --resume.
                 io.out << encode_result_line(r) << '\n' << std::flush;
               },
-          .bearer = [&]() -> Result<std::string> { return token->value; },
+          .bearer = [&]() -> Result<std::string> {
+            if (renewal.due()) {
+              auto fresh = session.token("create threads", TokenUse::kDelegatedOnly);
+              if (!fresh) return std::move(fresh).error();
+              renewal.renewed(std::move(fresh).value());
+            }
+            return renewal.token().value;
+          },
           .new_request_id = deps.new_request_id,
           .jitter = deps.jitter,
           .wall_now = [&] { return deps.clock.wall_now(); },

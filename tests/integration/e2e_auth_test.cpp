@@ -459,4 +459,27 @@ TEST_SUITE("e2e: auth") {
     p.send_signal(SIGINT);
     CHECK(p.wait(10s) == 130);
   }
+
+  TEST_CASE("a bulk run longer than its access token's lifetime renews the token and goes on") {
+    auto options = quick_identity();
+    options.token_lifetime = 4s;
+    Cloud c(options);
+    TempDir config;
+    approve_as_ada(c, config);
+    std::string items;
+    for (int i = 0; i < 30; ++i) {
+      items +=
+          R"({"topic":"T)" + std::to_string(i) + R"(","posts":[{"body":{"content":"b"}}]})" + "\n";
+    }
+    const auto before = c.token_requests();
+    // 30 items at 5/s take about 6 s: the first token expires after 4 s. Without renewal the
+    // requests after that get 401 and the run stops (exit 3).
+    auto r = cli(c.env(config),
+                 {"create", "--group", kGroup, "--input", "-", "--max-rate", "5", "--no-progress"},
+                 items);
+    CHECK(r.exit_code == 0);
+    CHECK(c.graph.threads().size() == 30);
+    CHECK(c.token_requests() > before);  // renewed through the cache's refresh token
+    CHECK_FALSE(contains(r.out, "\"failed\""));
+  }
 }
