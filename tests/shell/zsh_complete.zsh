@@ -37,10 +37,10 @@ bindkey '^I' gt-complete
 RC
 
 zpty gt env ZDOTDIR=$tmp zsh -i
-# Waits (up to 10 s) for a file the shell in the pty creates, reading its output meanwhile.
+# Waits (up to 30 s) for a file the shell in the pty creates, reading its output meanwhile.
 wait_for() {
   local chunk i
-  for (( i = 0; i < 1000; i++ )); do
+  for (( i = 0; i < 3000; i++ )); do
     [[ -e $1 ]] && return 0
     zpty -r -t gt chunk || zselect -t 1
   done
