@@ -45,12 +45,14 @@ set(CPACK_PACKAGE_NAME graph-threads)
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
 set(CPACK_PACKAGE_CONTACT ${GT_PACKAGE_MAINTAINER})
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "${PROJECT_DESCRIPTION}")
+# Debian's extended description: lines of at most 80 columns (CPack indents each by one space).
 set(CPACK_PACKAGE_DESCRIPTION
-    "graph-threads creates, lists, shows, replies to, locks, unlocks and deletes conversation \
-threads of Microsoft 365 groups through Microsoft Graph, from terminals, scripts and CI jobs. \
-It checks input before anything is sent, never re-sends a create that may have happened, and \
-tells with its exit code what happened. graph-threads-emulator is a local Microsoft Graph \
-stand-in for trying the tool and testing scripts without a tenant.")
+    "graph-threads creates, lists, shows, replies to, locks, unlocks and deletes
+conversation threads of Microsoft 365 groups through Microsoft Graph, from
+terminals, scripts and CI jobs. It checks input before anything is sent, never
+re-sends a create that may have happened, and tells with its exit code what
+happened. graph-threads-emulator is a local Microsoft Graph stand-in for trying
+the tool and testing scripts without a tenant.")
 set(CPACK_STRIP_FILES ON)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION utils)
