@@ -281,8 +281,11 @@ int run_create(const CreateOptions& o, const GlobalOptions& globals, Io& io, con
   if (created->id.empty()) {
     warn(io, "Graph reported success but the response carried no thread id");
   }
-  write_thread(io.out, *created, session->settings().output, session->settings().format);
-  io.out.flush();
+  if (auto st = print_thread(session->settings(), io, *created); !st) {
+    Error e = st.error();
+    e.message += " (the thread was created" + (created->id.empty() ? "" : ": " + created->id) + ")";
+    return fail(io, e);
+  }
   return 0;
 }
 
