@@ -13,7 +13,7 @@ _graph_threads() {
   fi
 
   local global="--token --token-file --base-url --cloud --api-version --cacert --timeout
-                --retries -o --output --dry-run -v --verbose --version -h --help"
+                --retries -o --output --jq --dry-run -v --verbose --version -h --help"
   local thread="--group"
   local reply="--group --body --body-file --content-type"
   local delete="--group -y --yes"
@@ -22,7 +22,16 @@ _graph_threads() {
   case "$prev" in
     --cloud) COMPREPLY=($(compgen -W "global usgov dod china" -- "$cur")); return ;;
     --api-version) COMPREPLY=($(compgen -W "v1.0 beta" -- "$cur")); return ;;
-    -o|--output) COMPREPLY=($(compgen -W "json table id" -- "$cur")); return ;;
+    -o|--output) COMPREPLY=($(compgen -W "json table id ndjson tsv" -- "$cur")); return ;;
+    --select)
+      # Comma-separated conversationThread properties: complete the one after the last comma.
+      local props="id topic hasAttachments lastDeliveredDateTime uniqueSenders preview isLocked toRecipients ccRecipients"
+      local done_part=""
+      [[ $cur == *,* ]] && done_part="${cur%,*},"
+      COMPREPLY=($(compgen -P "$done_part" -W "$props" -- "${cur##*,}"))
+      compopt -o nospace 2>/dev/null
+      return ;;
+    --jq) return ;;
     --content-type) COMPREPLY=($(compgen -W "text html" -- "$cur")); return ;;
     --token-file|--cacert|--body-file|--input|--resume) COMPREPLY=($(compgen -f -- "$cur")); return ;;
     --token|--base-url|--timeout|--retries|--group|--topic|--body|--to|--cc|--participant|--concurrency|--max-rate|--reconcile-delay)
@@ -38,7 +47,7 @@ _graph_threads() {
   case "$command" in
     "") COMPREPLY=($(compgen -W "create list get reply lock unlock delete auth $global" -- "$cur")) ;;
     create) COMPREPLY=($(compgen -W "$create $global" -- "$cur")) ;;
-    list) COMPREPLY=($(compgen -W "--group --top --all $global" -- "$cur")) ;;
+    list) COMPREPLY=($(compgen -W "--group --top --all --select $global" -- "$cur")) ;;
     get|lock|unlock) COMPREPLY=($(compgen -W "$thread $global" -- "$cur")) ;;
     reply) COMPREPLY=($(compgen -W "$reply $global" -- "$cur")) ;;
     delete) COMPREPLY=($(compgen -W "$delete $global" -- "$cur")) ;;
