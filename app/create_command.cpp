@@ -55,7 +55,8 @@ CLI::App* setup_create(CLI::App& app, CreateOptions& o) {
   cmd->fallthrough();
   cmd->footer(
       "Global flags (see graph-threads --help): --token, --token-file, --base-url, --cloud,\n"
-      "  --api-version, --cacert, --timeout, --retries, -o/--output, --jq, --dry-run, -v/--verbose\n"
+      "  --api-version, --cacert, --timeout, --retries, -o/--output, --jq, --dry-run,\n"
+      "  -v/--verbose\n"
       "\n"
       "Examples:\n"
       "  graph-threads create --group $GID --topic 'Maintenance tonight' --body 'From 22:00 UTC'\n"

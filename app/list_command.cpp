@@ -12,7 +12,8 @@ CLI::App* setup_list(CLI::App& app, ListOptions& o) {
   cmd->fallthrough();
   cmd->footer(
       "Global flags (see graph-threads --help): --token, --token-file, --base-url, --cloud,\n"
-      "  --api-version, --cacert, --timeout, --retries, -o/--output, --jq, --dry-run, -v/--verbose\n"
+      "  --api-version, --cacert, --timeout, --retries, -o/--output, --jq, --dry-run,\n"
+      "  -v/--verbose\n"
       "\n"
       "Examples:\n"
       "  graph-threads list --group $GID\n"

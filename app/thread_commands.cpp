@@ -16,7 +16,8 @@ namespace {
 
 constexpr const char* kGlobalFlags =
     "Global flags (see graph-threads --help): --token, --token-file, --base-url, --cloud,\n"
-    "  --api-version, --cacert, --timeout, --retries, -o/--output, --jq, --dry-run, -v/--verbose\n";
+    "  --api-version, --cacert, --timeout, --retries, -o/--output, --jq, --dry-run,\n"
+    "  -v/--verbose\n";
 
 // --group and THREAD_ID, the same on every thread command.
 void add_target(CLI::App& cmd, std::string& group, std::string& thread) {

@@ -92,9 +92,9 @@ struct ActionResult {
   std::string action;             // "replied", "locked", "unlocked", "deleted"
   std::optional<bool> is_locked;  // lock/unlock: the state now
 };
-// json/ndjson: {"id":…,"group":…,"action":…[,"isLocked":b]} (indented and coloured per options,
-// one line for ndjson); table: header ID, GROUP, ACTION and one row; tsv: id<TAB>group<TAB>action;
-// id: the thread id.
+// json/ndjson: {"id":…,"group":…,"action":…[,"isLocked":b]} (indented and coloured per
+// options, one line for ndjson); table: header ID, GROUP, ACTION and one row; tsv:
+// id<TAB>group<TAB>action; id: the thread id.
 void write_action(std::ostream& out, const ActionResult& result, OutputFormat format,
                   const FormatOptions& options);
 // The JSON object of write_action, on one line.

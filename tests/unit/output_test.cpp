@@ -284,9 +284,8 @@ TEST_CASE("list -o ndjson / tsv: a line per thread over every page") {
 
 TEST_CASE("list --select sends $select and picks the table/tsv columns") {
   AppHarness h;
-  h.transport.respond(
-      200,
-      R"({"value":[{"id":"a","topic":"A","toRecipients":[{"emailAddress":{"address":"o@x.example"}}]}]})");
+  h.transport.respond(200, R"({"value":[{"id":"a","topic":"A",)"
+                           R"("toRecipients":[{"emailAddress":{"address":"o@x.example"}}]}]})");
   CHECK(h.run({"list", "--group", kGroup, "--token", "t", "--select", "topic,toRecipients,id", "-o",
                "tsv"}) == 0);
   REQUIRE(h.transport.requests.size() == 1);
