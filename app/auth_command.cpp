@@ -145,32 +145,64 @@ struct StatusFacts {
   std::string can_create_reason;
 };
 
-void print_status(const StatusFacts& f, const Session& session, Io& io, std::int64_t now) {
-  if (session.settings().output == OutputFormat::kJson) {
-    std::string j = "{";
-    auto field = [&](std::string_view k, const std::string& v) {
-      j += (j.size() > 1 ? "," : "") + json_quote(k) + ":" + v;
-    };
-    auto list = [](const std::vector<std::string>& v) {
-      std::string out = "[";
-      for (std::size_t i = 0; i < v.size(); ++i) out += (i ? "," : "") + json_quote(v[i]);
-      return out + "]";
-    };
-    field("signedIn", f.signed_in ? "true" : "false");
-    field("source", json_quote(f.source));
-    field("kind", json_quote(f.kind));
-    field("account", json_quote(f.account));
-    field("tenant", json_quote(f.tenant));
-    field("cloud", json_quote(f.cloud));
-    field("loginHost", json_quote(f.login_host));
-    field("scopes", list(f.scopes));
-    field("roles", list(f.roles));
-    field("expiresAt", f.expires_at ? json_quote(utc_timestamp(*f.expires_at)) : "null");
-    field("canCreateThreads", f.can_create ? "true" : "false");
-    field("canCreateThreadsReason", json_quote(f.can_create_reason));
-    field("signatureChecked", "false");
-    io.out << (session.settings().format.pretty_json ? pretty_json(j + "}") : j + "}") << '\n';
-    return;
+// `auth status` facts as (JSON key, JSON value, text for tsv) in a fixed order.
+struct Fact {
+  std::string key, json, text;
+};
+
+std::vector<Fact> status_facts(const StatusFacts& f) {
+  auto list = [](const std::vector<std::string>& v) {
+    std::string out = "[";
+    for (std::size_t i = 0; i < v.size(); ++i) out += (i ? "," : "") + json_quote(v[i]);
+    return out + "]";
+  };
+  auto str = [](const std::string& key, const std::string& v) {
+    return Fact{key, json_quote(v), v};
+  };
+  auto flag = [](const std::string& key, bool b) {
+    return Fact{key, b ? "true" : "false", b ? "true" : "false"};
+  };
+  const std::string expires = f.expires_at ? utc_timestamp(*f.expires_at) : "";
+  return {flag("signedIn", f.signed_in),
+          str("source", f.source),
+          str("kind", f.kind),
+          str("account", f.account),
+          str("tenant", f.tenant),
+          str("cloud", f.cloud),
+          str("loginHost", f.login_host),
+          {"scopes", list(f.scopes), join(f.scopes)},
+          {"roles", list(f.roles), join(f.roles)},
+          {"expiresAt", f.expires_at ? json_quote(expires) : "null", expires},
+          flag("canCreateThreads", f.can_create),
+          str("canCreateThreadsReason", f.can_create_reason),
+          flag("signatureChecked", false)};
+}
+
+// -o json/ndjson: one object; tsv: "key<TAB>value" a line (lists space-separated, null empty);
+// id: the account; table: the lines below, for a person. --jq runs over the JSON object.
+Status print_status(const StatusFacts& f, const Session& session, Io& io, std::int64_t now) {
+  const Settings& settings = session.settings();
+  const std::vector<Fact> facts = status_facts(f);
+  std::string j = "{";
+  for (const Fact& fact : facts)
+    j += (j.size() > 1 ? "," : "") + json_quote(fact.key) + ":" + fact.json;
+  j += "}";
+  if (settings.jq) return print_jq(settings, io, j);
+  switch (settings.output) {
+    case OutputFormat::kJson:
+    case OutputFormat::kNdjson: {
+      const bool indent = settings.output == OutputFormat::kJson && settings.format.pretty_json;
+      io.out << layout_json(j, {.indent = indent, .color = settings.format.color}) << '\n';
+      return ok_status();
+    }
+    case OutputFormat::kTsv:
+      for (const Fact& fact : facts) io.out << fact.key << '\t' << fact.text << '\n';
+      return ok_status();
+    case OutputFormat::kId:
+      if (!f.account.empty()) io.out << f.account << '\n';
+      return ok_status();
+    case OutputFormat::kTable:
+      break;
   }
   auto line = [&](std::string_view k, const std::string& v) {
     io.out << k << std::string(17 - std::min<std::size_t>(16, k.size()), ' ')
@@ -179,7 +211,7 @@ void print_status(const StatusFacts& f, const Session& session, Io& io, std::int
   if (!f.signed_in) {
     line("Signed in", "no");
     line("Cloud", f.cloud + " (" + f.login_host + ")");
-    return;
+    return ok_status();
   }
   line("Token source", f.source + (f.detail.empty() ? "" : "; " + f.detail));
   line("Kind", f.kind);
@@ -194,6 +226,7 @@ void print_status(const StatusFacts& f, const Session& session, Io& io, std::int
   line("Create threads", std::string(f.can_create ? "yes" : "no") +
                              (f.can_create_reason.empty() ? "" : " (" + f.can_create_reason + ")"));
   line("Note", "claims were read from the token without checking its signature");
+  return ok_status();
 }
 
 int run_status(Session& session, Io& io, Deps& deps) {
@@ -204,7 +237,7 @@ int run_status(Session& session, Io& io, Deps& deps) {
   auto got = session.chain().token("check the token", TokenUse::kDelegatedOrApp);
   if (!got) {
     if (got.error().kind == ErrorKind::kAuth && !session.chain().configured()) {
-      print_status(f, session, io, now);
+      if (auto st = print_status(f, session, io, now); !st) return fail(io, st.error());
       io.err << kProgram << ": not signed in; run `graph-threads auth login`\n";
       return exit_code(ErrorKind::kAuth);
     }
@@ -234,7 +267,7 @@ int run_status(Session& session, Io& io, Deps& deps) {
       f.can_create = true;
     }
   }
-  print_status(f, session, io, now);
+  if (auto st = print_status(f, session, io, now); !st) return fail(io, st.error());
   if (f.expires_at && *f.expires_at <= now) return exit_code(ErrorKind::kAuth);
   return 0;
 }
@@ -348,6 +381,11 @@ int run_auth(const AuthOptions& o, const GlobalOptions& globals, Io& io, const E
              Deps& deps) {
   auto session = Session::open(globals, env, io, deps);
   if (!session) return fail(io, session.error());
+  if (session->settings().jq && !o.status->parsed()) {
+    // Only status prints JSON; token and export-refresh-token print a bare secret, login and
+    // logout nothing on stdout.
+    return fail(io, Error::usage("--jq: only `auth status` prints JSON to filter"));
+  }
   if (o.login->parsed()) return run_login(o, *session, io, deps);
   if (o.status->parsed()) return run_status(*session, io, deps);
   if (o.token->parsed()) return run_token(*session, io);

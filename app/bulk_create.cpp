@@ -182,8 +182,27 @@ void warn_dropped(Io& io, const std::set<std::string>& dropped) {
   warn(io, "ignored properties that Graph computes itself, found in some items: " + list);
 }
 
+// Prints result lines, through --jq when given. A jq runtime error is kept (the first) and the
+// lines after it are printed unfiltered, so that no result is lost for --resume.
+struct ResultPrinter {
+  const Settings& settings;
+  Io& io;
+  std::optional<Error> jq_error;
+
+  void operator()(const std::string& line) {
+    if (settings.jq && !jq_error) {
+      auto st = print_jq(settings, io, line);
+      if (st) return;
+      jq_error = st.error();
+      jq_error->message += " (this and later result lines are printed unfiltered)";
+    }
+    io.out << line << '\n' << std::flush;
+  }
+};
+
 int validate_only(const CreateOptions& o, OpenedInput& input, ItemMaker& maker, Io& io,
                   bool dry_run, Session& session, Deps& deps) {
+  ResultPrinter print{session.settings(), io, {}};
   RawSource source(input);
   std::size_t items = 0, invalid = 0;
   bool described = false;
@@ -192,7 +211,7 @@ int validate_only(const CreateOptions& o, OpenedInput& input, ItemMaker& maker, 
     BulkWork w = maker.make(*raw);
     if (w.ready && w.ready->outcome == Outcome::kFailed) {
       ++invalid;
-      io.out << encode_result_line(*w.ready) << '\n';
+      print(encode_result_line(*w.ready));
     } else if (dry_run && !described && !w.ready) {
       std::string warning;
       const std::string bearer = session.dry_run_bearer(warning);
@@ -210,6 +229,7 @@ int validate_only(const CreateOptions& o, OpenedInput& input, ItemMaker& maker, 
          << (dry_run && items - invalid > 1 ? " (the request of the first valid one is shown)" : "")
          << '\n';
   (void)o;
+  if (print.jq_error) return fail(io, *print.jq_error);
   return invalid > 0 ? exit_code(ErrorKind::kUsage) : 0;
 }
 
@@ -300,6 +320,17 @@ Result<OpenedInput> open_input(const CreateOptions& o, const Env& /*env*/, Io& i
 
 int run_bulk_create(const CreateOptions& o, OpenedInput& input, const ThreadOverrides& overrides,
                     Session& session, Io& io, Deps& deps) {
+  // Bulk output is result lines, NDJSON: -o json and ndjson both name it; any other format asked
+  // for explicitly is refused rather than silently ignored (the terminal's table default is not
+  // a request).
+  const Settings& settings = session.settings();
+  if (settings.output_given && settings.output != OutputFormat::kJson &&
+      settings.output != OutputFormat::kNdjson) {
+    return fail(io, Error::usage(std::string("--output ") + output_format_name(settings.output) +
+                                 ": creating many threads writes NDJSON result lines; use "
+                                 "--output ndjson or json, or --jq to pick fields"));
+  }
+  ResultPrinter print{settings, io, {}};
   double max_rate = 0;
   if (!o.max_rate.empty()) {
     auto r = parse_max_rate(o.max_rate);
@@ -379,7 +410,7 @@ int run_bulk_create(const CreateOptions& o, OpenedInput& input, const ThreadOver
               [&](const ItemResult& r) {
                 // Flushed line by line: a crash or a kill leaves every finished item on record
                 // for --resume.
-                io.out << encode_result_line(r) << '\n' << std::flush;
+                print(encode_result_line(r));
               },
           .bearer = [&]() -> Result<std::string> {
             if (renewal.due()) {
@@ -446,7 +477,12 @@ int run_bulk_create(const CreateOptions& o, OpenedInput& input, const ThreadOver
            << (o.reconcile ? "" : ", or rerun them with --reconcile") << '\n';
   }
   io.err << std::flush;
-  return bulk_exit_code(counts, interrupted_run);
+  const int code = bulk_exit_code(counts, interrupted_run);
+  if (print.jq_error) {
+    const int jq_code = fail(io, *print.jq_error);
+    return code != 0 ? code : jq_code;  // the items' outcome matters more than the filter's
+  }
+  return code;
 }
 
 }  // namespace gt::app

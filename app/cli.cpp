@@ -22,6 +22,7 @@ constexpr const char* kFooter =
     "  GRAPH_BASE_URL    Graph root URL (when --base-url/--cloud are not given)\n"
     "  SSL_CERT_FILE     trust store file (OpenSSL; replaces the system default)\n"
     "  SSL_CERT_DIR      trust store directory (OpenSSL; replaces the system default)\n"
+    "  NO_COLOR          no colour (wins); CLICOLOR_FORCE=1 colour even when piped\n"
     "\n"
     "Exit codes:\n"
     "  0    success (thread created, shown, replied to, locked, unlocked or deleted)\n"
@@ -38,7 +39,7 @@ constexpr const char* kFooter =
 
 // CLI11 builds its own messages; prefix them like every other error and point at help.
 int usage_error(Io& io, const std::string& message, const std::string& help_for) {
-  io.err << kProgram << ": " << message << '\n'
+  io.err << paint(std::string(kProgram) + ":", "1;31", io.err_color) << ' ' << message << '\n'
          << "Run '" << kProgram << (help_for.empty() ? "" : " " + help_for)
          << " --help' for usage.\n";
   return exit_code(ErrorKind::kUsage);
@@ -128,6 +129,8 @@ std::optional<int> parse_command_line(CommandLine& cl, const std::vector<std::st
 }
 
 int run(const std::vector<std::string>& args, Io& io, const Env& env, Deps& deps) {
+  io.out_color = color_wanted(io.out_is_tty, env);
+  io.err_color = color_wanted(io.err_is_tty, env);
   CommandLine cl;
   if (auto code = parse_command_line(cl, args, io)) return *code;
   if (cl.list_cmd->parsed()) return run_list(cl.list, cl.globals, io, env, deps);

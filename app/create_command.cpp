@@ -56,7 +56,8 @@ CLI::App* setup_create(CLI::App& app, CreateOptions& o) {
   cmd->fallthrough();
   cmd->footer(
       "Global flags (see graph-threads --help): --token, --token-file, --base-url, --cloud,\n"
-      "  --api-version, --cacert, --timeout, --retries, -o/--output, --dry-run, -v/--verbose\n"
+      "  --api-version, --cacert, --timeout, --retries, -o/--output, --jq, --dry-run,\n"
+      "  -v/--verbose\n"
       "\n"
       "Examples:\n"
       "  graph-threads create --group $GID --topic 'Maintenance tonight' --body 'From 22:00 UTC'\n"
@@ -324,8 +325,11 @@ int run_create(const CreateOptions& o, const GlobalOptions& globals, Io& io, con
   if (created->id.empty()) {
     warn(io, "Graph reported success but the response carried no thread id");
   }
-  write_thread(io.out, *created, session->settings().output, session->settings().format);
-  io.out.flush();
+  if (auto st = print_thread(session->settings(), io, *created); !st) {
+    Error e = st.error();
+    e.message += " (the thread was created" + (created->id.empty() ? "" : ": " + created->id) + ")";
+    return fail(io, e);
+  }
   return 0;
 }
 

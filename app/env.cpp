@@ -68,6 +68,17 @@ Result<std::string> MapEnv::read_file(const std::string& path, std::string_view 
   return read_real_file(path, what, limit);
 }
 
+bool color_wanted(bool is_tty, const Env& env) {
+  const auto set = [&](std::string_view name) {
+    const auto v = env.get(name);
+    return v && !v->empty();
+  };
+  if (set("NO_COLOR")) return false;
+  if (set("CLICOLOR_FORCE") && env.get("CLICOLOR_FORCE") != "0") return true;
+  if (env.get("CLICOLOR") == "0" || env.get("TERM") == "dumb") return false;
+  return is_tty;
+}
+
 Result<std::string> read_body_file(const std::string& path, const Env& env, Io& io) {
   const std::string what = "--body-file " + path;
   Result<std::string> text = path == "-" ? read_stream(io.in, what, kMaxInputBytes)

@@ -21,6 +21,9 @@ struct Io {
   bool out_is_tty = false;
   bool err_is_tty = false;
   std::size_t out_width = 0;  // terminal columns of stdout; 0 when not a terminal
+  // Whether ANSI colour goes to stdout / stderr: set by run() from color_wanted().
+  bool out_color = false;
+  bool err_color = false;
 };
 
 // Largest file graph-threads reads (JSON input, body files, token files). Graph's request size
@@ -58,6 +61,14 @@ class MapEnv final : public Env {
  private:
   std::map<std::string, std::string> vars_;
 };
+
+// Whether a stream should carry ANSI colour, from whether it is a terminal and the environment
+// (https://no-color.org, https://bixense.com/clicolors):
+//   NO_COLOR set and not empty            never (it wins over everything, as both specs say)
+//   CLICOLOR_FORCE set, not empty or "0"  always, even into a pipe or file
+//   CLICOLOR=0, or TERM=dumb              never
+//   otherwise                             when the stream is a terminal
+bool color_wanted(bool is_tty, const Env& env);
 
 // Reads all of `in` up to `limit` bytes; kUsage naming `what` when it is longer.
 Result<std::string> read_stream(std::istream& in, std::string_view what, std::size_t limit);

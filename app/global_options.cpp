@@ -46,9 +46,13 @@ void add_global_options(CLI::App& app, GlobalOptions& o) {
       ->check(CLI::Range(0, 10).description(""))
       ->group(conn);
   app.add_option("-o,--output", o.output,
-                 "json, table or id (default: table on a terminal, else json)")
+                 "json, table, id, ndjson or tsv (default: table on a terminal, else json)")
       ->type_name("FORMAT")
-      ->check(one_of({"json", "table", "id"}))
+      ->check(one_of(output_format_names()))
+      ->group(out);
+  app.add_option("--jq", o.jq,
+                 "Filter JSON output with a jq program; strings print raw, one result a line")
+      ->type_name("EXPR")
       ->group(out);
   app.add_flag("--dry-run", o.dry_run, "Print the request (token redacted), send nothing")
       ->group(out);
@@ -82,9 +86,23 @@ Result<Settings> resolve_settings(const GlobalOptions& o, const Env& env, const 
   if (!base) return std::move(base).error();
   s.base = std::move(base).value();
   s.api_version = o.api_version;
+  s.output_given = !o.output.empty();
   s.output = o.output.empty() ? (io.out_is_tty ? OutputFormat::kTable : OutputFormat::kJson)
                               : *parse_output_format(o.output);
+  if (!o.jq.empty()) {
+    // Like gh, --jq works on JSON only: it replaces the table default, and an explicit
+    // non-JSON format contradicts it.
+    if (s.output_given && s.output != OutputFormat::kJson && s.output != OutputFormat::kNdjson) {
+      return Error::usage("--jq filters JSON: it cannot be combined with --output " + o.output +
+                          " (use --output json or ndjson, or leave --output out)");
+    }
+    if (!s.output_given) s.output = OutputFormat::kJson;
+    auto jq = JqFilter::compile(o.jq);
+    if (!jq) return std::move(jq).error();
+    s.jq = std::make_shared<JqFilter>(std::move(jq).value());
+  }
   s.format.pretty_json = io.out_is_tty;
+  s.format.color = io.out_color;
   s.format.width = io.out_is_tty ? io.out_width : 0;
   s.dry_run = o.dry_run;
   s.verbose = o.verbose;

@@ -2,6 +2,7 @@
 // resolution against the environment into Settings that commands act on.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -9,6 +10,7 @@
 #include "gt/auth.hpp"
 #include "gt/clock.hpp"
 #include "gt/format.hpp"
+#include "gt/jq_filter.hpp"
 #include "gt/url.hpp"
 
 namespace CLI {
@@ -27,6 +29,7 @@ struct GlobalOptions {
   std::string api_version = "v1.0";
   std::string cacert;  // --cacert
   std::string output;  // -o/--output; "" = table on a terminal, json otherwise
+  std::string jq;      // --jq EXPR; "" = none
   bool dry_run = false;
   bool verbose = false;
   double timeout_seconds = 60;
@@ -46,7 +49,11 @@ struct Settings {
   Cloud cloud = Cloud::kGlobal;  // --cloud (global otherwise): login host and token scopes
   std::string api_version;
   OutputFormat output = OutputFormat::kJson;
+  bool output_given = false;  // -o was on the command line (not the terminal/pipe default)
   FormatOptions format;
+  // --jq, compiled (so a bad program is a usage error before anything is sent); null when not
+  // given. With --jq, output is json (or ndjson when -o ndjson was given).
+  std::shared_ptr<JqFilter> jq;
   bool dry_run = false;
   bool verbose = false;
   Clock::duration timeout{};
@@ -56,7 +63,8 @@ struct Settings {
 
 // Precedence for the Graph root: --base-url, then --cloud, then GRAPH_BASE_URL, then the global
 // cloud. Both --base-url and --cloud on one command line is a usage error. Fails (kUsage) naming
-// the flag or variable that is wrong.
+// the flag or variable that is wrong, for a --jq program that does not compile, and for --jq with
+// -o table, id or tsv (jq filters JSON). Colour follows io.out_color.
 Result<Settings> resolve_settings(const GlobalOptions& options, const Env& env, const Io& io);
 
 // The token, if any: --token, then --token-file (- reads stdin), then GRAPH_TOKEN. nullopt when

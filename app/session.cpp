@@ -8,7 +8,7 @@
 namespace gt::app {
 
 void warn(Io& io, std::string_view message) {
-  io.err << kProgram << ": warning: " << message << '\n';
+  io.err << kProgram << ": " << paint("warning:", "1;33", io.err_color) << ' ' << message << '\n';
 }
 
 void warn_if_not_guid(Io& io, std::string_view flag, const std::string& id) {
@@ -18,8 +18,28 @@ void warn_if_not_guid(Io& io, std::string_view flag, const std::string& id) {
                "02bd9fd6-8f93-4758-87c3-1fb73740a315");
 }
 
+Status print_jq(const Settings& settings, Io& io, std::string_view json) {
+  return settings.jq->run(json, io.out,
+                          {.indent = settings.format.pretty_json, .color = settings.format.color});
+}
+
+Status print_thread(const Settings& settings, Io& io, const CreatedThread& thread) {
+  if (settings.jq) return print_jq(settings, io, thread.raw_json);
+  write_thread(io.out, thread, settings.output, settings.format);
+  io.out.flush();
+  return ok_status();
+}
+
+Status print_action(const Settings& settings, Io& io, const ActionResult& result) {
+  if (settings.jq) return print_jq(settings, io, action_json(result));
+  if (!settings.output_given) return ok_status();
+  write_action(io.out, result, settings.output, settings.format);
+  io.out.flush();
+  return ok_status();
+}
+
 int fail(Io& io, const Error& error) {
-  write_error(io.err, kProgram, error);
+  write_error(io.err, kProgram, error, io.err_color);
   return exit_code(error.kind);
 }
 

@@ -67,6 +67,18 @@ class Session {
   std::unique_ptr<GraphClient> client_instance_;
 };
 
+// Printing results on stdout, as -o and --jq say. Each returns the --jq run's status (a jq
+// runtime error is kUsage); without --jq it cannot fail.
+//
+// --jq over one JSON document: indented and coloured as stdout is (gh's --jq behaviour), strings
+// raw. REQUIRES settings.jq.
+Status print_jq(const Settings& settings, Io& io, std::string_view json);
+// A thread: --jq over Graph's object as received, else write_thread in settings.output.
+Status print_thread(const Settings& settings, Io& io, const CreatedThread& thread);
+// What reply, lock, unlock and delete did: nothing unless -o or --jq was given (their stdout is
+// empty by default); -o id prints the thread id so that commands chain.
+Status print_action(const Settings& settings, Io& io, const ActionResult& result);
+
 // "graph-threads: warning: <message>" on stderr.
 void warn(Io& io, std::string_view message);
 // Warns when `id` (given with `flag`) is not a GUID, as Microsoft 365 group ids are; it is still

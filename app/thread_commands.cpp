@@ -16,7 +16,8 @@ namespace {
 
 constexpr const char* kGlobalFlags =
     "Global flags (see graph-threads --help): --token, --token-file, --base-url, --cloud,\n"
-    "  --api-version, --cacert, --timeout, --retries, -o/--output, --dry-run, -v/--verbose\n";
+    "  --api-version, --cacert, --timeout, --retries, -o/--output, --jq, --dry-run,\n"
+    "  -v/--verbose\n";
 
 // --group and THREAD_ID, the same on every thread command.
 void add_target(CLI::App& cmd, std::string& group, std::string& thread) {
@@ -45,6 +46,12 @@ int print_dry_run(Session& session, Io& io, Build build) {
   return 0;
 }
 
+// A --jq failure after the request succeeded: say so, so that nobody sends it again.
+Error done_anyway(Error e, const std::string& what) {
+  e.message += " (" + what + ")";
+  return e;
+}
+
 // "done" notes go to stderr, and only for a person at a terminal.
 void note(Io& io, const std::string& text) {
   if (io.err_is_tty) io.err << text << '\n';
@@ -70,7 +77,8 @@ CLI::App* setup_reply(CLI::App& app, ReplyOptions& o) {
   cmd->footer(
       std::string(kGlobalFlags) +
       "\n"
-      "A reply is never sent twice automatically. Nothing is printed on stdout.\n"
+      "A reply is never sent twice automatically. Nothing is printed on stdout unless\n"
+      "-o or --jq asks.\n"
       "\n"
       "Examples:\n"
       "  graph-threads reply --group $GID $TID --body 'Done, thanks'\n"
@@ -94,7 +102,7 @@ CLI::App* setup_lock(CLI::App& app, LockOptions& o, bool lock) {
   cmd->fallthrough();
   cmd->footer(std::string(kGlobalFlags) +
               "\n"
-              "Nothing is printed on stdout, except the thread id with -o id.\n"
+              "Nothing is printed on stdout unless -o or --jq asks (-o id: the thread id).\n"
               "\n"
               "Example:\n"
               "  graph-threads " +
@@ -134,8 +142,7 @@ int run_get(const GetOptions& o, const GlobalOptions& globals, Io& io, const Env
   if (!client) return fail(io, client.error());
   auto thread = (*client)->get_thread(o.group, o.thread, *token);
   if (!thread) return fail(io, thread.error());
-  write_thread(io.out, *thread, session->settings().output, session->settings().format);
-  io.out.flush();
+  if (auto st = print_thread(session->settings(), io, *thread); !st) return fail(io, st.error());
   return 0;
 }
 
@@ -180,7 +187,10 @@ int run_reply(const ReplyOptions& o, const GlobalOptions& globals, Io& io, const
   if (auto st = (*client)->reply_to_thread(o.group, o.thread, post, *token); !st) {
     return fail(io, st.error());
   }
-  // Graph answers 202 with no body: there is nothing to print on stdout, whatever -o says.
+  // Graph answers 202 with no body: stdout says what was done only when -o or --jq asks.
+  if (auto st = print_action(session->settings(), io, {o.thread, o.group, "replied", {}}); !st) {
+    return fail(io, done_anyway(st.error(), "the reply was sent"));
+  }
   note(io, "Replied to thread " + o.thread + ".");
   return 0;
 }
@@ -204,11 +214,11 @@ int run_lock(const LockOptions& o, bool lock, const GlobalOptions& globals, Io& 
   if (auto st = (*client)->set_thread_locked(o.group, o.thread, lock, *token); !st) {
     return fail(io, st.error());
   }
-  // -o id is never the default (that is json or table), so it was asked for: print the id so
-  // that `id=$(graph-threads lock ... -o id)` chains. Otherwise stdout stays empty.
-  if (session->settings().output == OutputFormat::kId) {
-    io.out << o.thread << '\n';
-    io.out.flush();
+  // Stdout stays empty unless -o or --jq asks; -o id prints the id so that
+  // `id=$(graph-threads lock ... -o id)` chains.
+  const ActionResult done{o.thread, o.group, lock ? "locked" : "unlocked", lock};
+  if (auto st = print_action(session->settings(), io, done); !st) {
+    return fail(io, done_anyway(st.error(), std::string("the thread was ") + done.action));
   }
   note(io, std::string(lock ? "Locked" : "Unlocked") + " thread " + o.thread + ".");
   return 0;
@@ -252,6 +262,9 @@ int run_delete(const DeleteOptions& o, const GlobalOptions& globals, Io& io, con
   if (*deleted == GraphClient::Deleted::kAlreadyGoneAfterLostAnswer) {
     warn(io, "an earlier attempt's answer was lost and the retry found no thread " + o.thread +
                  ": taking it as deleted by that attempt");
+  }
+  if (auto st = print_action(session->settings(), io, {o.thread, o.group, "deleted", {}}); !st) {
+    return fail(io, done_anyway(st.error(), "the thread was deleted"));
   }
   note(io, "Deleted thread " + o.thread + ".");
   return 0;

@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "gt/address.hpp"
 #include "gt/json_codec.hpp"
 
 namespace gt {
@@ -162,45 +163,166 @@ std::string shorten(std::string_view s, std::size_t width) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The table.
+// The table and tsv: one cell per column, a column per conversationThread property.
 
-enum Column : std::size_t { kId, kTopic, kLastDelivered, kLocked, kPreview, kColumnCount };
-using Row = std::array<std::string, kColumnCount>;
+enum class Prop {
+  kId,
+  kTopic,
+  kHasAttachments,
+  kLastDelivered,
+  kUniqueSenders,
+  kPreview,
+  kIsLocked,
+  kToRecipients,
+  kCcRecipients
+};
+
+struct PropInfo {
+  std::string_view name;    // Graph's property name
+  std::string_view header;  // the table's column header
+  int shrink_rank;          // 0: never shortened; otherwise the order in which columns give way
+};
+
+// In thread_property_names() order.
+constexpr std::array<PropInfo, 9> kProps = {{
+    {"id", "ID", 0},
+    {"topic", "TOPIC", 5},
+    {"hasAttachments", "ATTACHMENTS", 0},
+    {"lastDeliveredDateTime", "LAST DELIVERED", 0},
+    {"uniqueSenders", "SENDERS", 2},
+    {"preview", "PREVIEW", 1},
+    {"isLocked", "LOCKED", 0},
+    {"toRecipients", "TO", 4},
+    {"ccRecipients", "CC", 3},
+}};
+
+constexpr std::array<Prop, 5> kDefaultColumns = {Prop::kId, Prop::kTopic, Prop::kLastDelivered,
+                                                 Prop::kIsLocked, Prop::kPreview};
+
+const PropInfo& info(Prop p) {
+  return kProps[static_cast<std::size_t>(p)];
+}
+
+std::vector<Prop> columns_of(const FormatOptions& options) {
+  if (options.columns.empty()) return {kDefaultColumns.begin(), kDefaultColumns.end()};
+  std::vector<Prop> out;
+  for (const std::string& name : options.columns) {
+    for (std::size_t i = 0; i < kProps.size(); ++i) {
+      if (kProps[i].name == name) out.push_back(static_cast<Prop>(i));
+    }
+  }
+  return out;
+}
+
+std::string join(const std::vector<std::string>& parts) {
+  std::string out;
+  for (const std::string& p : parts) out += (out.empty() ? "" : ", ") + p;
+  return out;
+}
+
+std::optional<std::string> recipients_text(const std::optional<std::vector<Recipient>>& rs) {
+  if (!rs) return std::nullopt;
+  std::vector<std::string> parts;
+  for (const Recipient& r : *rs) parts.push_back(format_recipient(r));
+  return join(parts);
+}
+
+std::optional<std::string> yes_no(std::optional<bool> b) {
+  if (!b) return std::nullopt;
+  return *b ? "yes" : "no";
+}
+
+// The cell's text as the service sent it (not yet made safe); nullopt when absent.
+std::optional<std::string> raw_cell(const CreatedThread& t, Prop p) {
+  switch (p) {
+    case Prop::kId:
+      return t.id;
+    case Prop::kTopic:
+      return t.topic;
+    case Prop::kHasAttachments:
+      return yes_no(t.has_attachments);
+    case Prop::kLastDelivered:
+      return t.last_delivered;
+    case Prop::kUniqueSenders:
+      return join(t.unique_senders);
+    case Prop::kPreview:
+      return t.preview;
+    case Prop::kIsLocked:
+      return yes_no(t.is_locked);
+    case Prop::kToRecipients:
+      return recipients_text(t.to_recipients);
+    case Prop::kCcRecipients:
+      return recipients_text(t.cc_recipients);
+  }
+  return std::nullopt;
+}
+
+// One line, controls removed; "" when absent.
+std::string clean_cell(const CreatedThread& t, Prop p) {
+  const std::optional<std::string> raw = raw_cell(t, p);
+  return raw ? clean(*raw, Lines::kOne) : "";
+}
+
+using Row = std::vector<std::string>;
+using Widths = std::vector<std::size_t>;
 
 constexpr std::string_view kGap = "  ";
 
-std::string cell(const std::optional<std::string>& value) {
-  std::string text = value ? clean(*value, Lines::kOne) : "";
-  return text.empty() ? "-" : text;
+Row table_row(const CreatedThread& t, const std::vector<Prop>& cols) {
+  Row row;
+  for (Prop p : cols) {
+    std::string text = clean_cell(t, p);
+    row.push_back(text.empty() ? "-" : std::move(text));
+  }
+  return row;
 }
 
-Row row_of(const CreatedThread& t) {
-  return {cell(t.id), cell(t.topic), cell(t.last_delivered),
-          t.is_locked ? (*t.is_locked ? "yes" : "no") : "-", cell(t.preview)};
+// With a terminal width, the shrinkable columns give way in their rank order (preview first,
+// topic last), none below its header's width. Ids, dates and yes/no are never shortened.
+void fit(Widths& w, const std::vector<Prop>& cols, std::size_t width) {
+  std::size_t total = cols.empty() ? 0 : kGap.size() * (cols.size() - 1);
+  for (std::size_t c : w) total += c;
+  for (int rank = 1; rank <= 5 && total > width; ++rank) {
+    for (std::size_t c = 0; c < cols.size(); ++c) {
+      if (info(cols[c]).shrink_rank != rank) continue;
+      const std::size_t min = columns(info(cols[c]).header);
+      const std::size_t give = std::min(total - width, w[c] > min ? w[c] - min : 0);
+      w[c] -= give;
+      total -= give;
+    }
+  }
 }
 
-using Widths = std::array<std::size_t, kColumnCount>;
-
-// With a terminal width, the preview gives way first, then the topic; neither goes below its
-// header. The id, the date and the lock state are never shortened.
-void fit(Widths& w, std::size_t width) {
-  const std::size_t fixed = w[kId] + w[kLastDelivered] + w[kLocked] + kGap.size() * 4;
-  const std::size_t room = width > fixed ? width - fixed : 0;
-  constexpr std::size_t kMinTopic = 5;    // "TOPIC"
-  constexpr std::size_t kMinPreview = 7;  // "PREVIEW"
-  if (w[kTopic] + w[kPreview] <= room) return;
-  w[kPreview] = std::max(room > w[kTopic] ? room - w[kTopic] : 0, kMinPreview);
-  if (w[kTopic] + w[kPreview] <= room) return;
-  w[kTopic] = std::max(room > w[kPreview] ? room - w[kPreview] : 0, kMinTopic);
-}
-
-void write_row(std::ostream& out, const Row& row, const Widths& w) {
-  for (std::size_t c = 0; c < kColumnCount; ++c) {
-    out << row[c];
-    if (c + 1 == kColumnCount) break;
+void write_row(std::ostream& out, const Row& row, const Widths& w, const std::vector<Prop>& cols,
+               bool header, bool color) {
+  for (std::size_t c = 0; c < row.size(); ++c) {
+    if (header) {
+      out << paint(row[c], "1", color);
+    } else if (cols[c] == Prop::kIsLocked && row[c] == "yes") {
+      out << paint(row[c], "33", color);
+    } else {
+      out << row[c];
+    }
+    if (c + 1 == row.size()) break;
     out << std::string(w[c] - columns(row[c]), ' ') << kGap;
   }
   out << '\n';
+}
+
+void write_tsv_row(std::ostream& out, const CreatedThread& t, const std::vector<Prop>& cols) {
+  for (std::size_t c = 0; c < cols.size(); ++c) {
+    if (c) out << '\t';
+    out << clean_cell(t, cols[c]);
+  }
+  out << '\n';
+}
+
+std::string json_text(std::string_view raw, const FormatOptions& options, bool one_line) {
+  if (one_line) return layout_json(raw, JsonLayout{.indent = false, .color = options.color});
+  if (options.pretty_json || options.color) {
+    return layout_json(raw, JsonLayout{.indent = options.pretty_json, .color = options.color});
+  }
+  return std::string(raw);
 }
 
 std::string_view trim_trailing_space(std::string_view s) {
@@ -233,7 +355,73 @@ std::optional<OutputFormat> parse_output_format(std::string_view name) {
   if (name == "json") return OutputFormat::kJson;
   if (name == "table") return OutputFormat::kTable;
   if (name == "id") return OutputFormat::kId;
+  if (name == "ndjson") return OutputFormat::kNdjson;
+  if (name == "tsv") return OutputFormat::kTsv;
   return std::nullopt;
+}
+
+const std::vector<std::string>& output_format_names() {
+  static const std::vector<std::string> names = {"json", "table", "id", "ndjson", "tsv"};
+  return names;
+}
+
+const std::vector<std::string>& thread_property_names() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> out;
+    for (const PropInfo& p : kProps) out.emplace_back(p.name);
+    return out;
+  }();
+  return names;
+}
+
+Result<std::vector<std::string>> parse_thread_select(std::string_view value) {
+  std::string valid;
+  std::vector<std::string_view> candidates;
+  for (const PropInfo& p : kProps) {
+    valid += (valid.empty() ? "" : ", ") + std::string(p.name);
+    candidates.push_back(p.name);
+  }
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t comma = value.find(',', start);
+    const std::string_view name = value.substr(
+        start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
+    if (name.empty()) {
+      return Error::usage(
+          "--select: expected comma-separated property names, e.g. "
+          "id,topic,toRecipients (got \"" +
+          clean(value, Lines::kOne) + "\")");
+    }
+    const bool letters = std::all_of(name.begin(), name.end(), [](char c) {
+      return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    });
+    const auto it = std::find_if(kProps.begin(), kProps.end(), [&](const PropInfo& p) {
+      return p.name.size() == name.size() &&
+             std::equal(name.begin(), name.end(), p.name.begin(),
+                        [](char a, char b) { return (a | 0x20) == (b | 0x20); });
+    });
+    if (!letters || it == kProps.end()) {
+      std::string msg = "--select: \"" + clean(name, Lines::kOne) + "\" is not a " +
+                        (letters ? "conversationThread property" : "property name (letters only)");
+      if (const std::string s = did_you_mean(name, candidates); letters && !s.empty()) {
+        msg += " (did you mean \"" + s + "\"?)";
+      }
+      return Error::usage(msg + "; valid: " + valid);
+    }
+    if (std::find(out.begin(), out.end(), it->name) != out.end()) {
+      return Error::usage("--select: \"" + std::string(it->name) + "\" is named twice");
+    }
+    out.emplace_back(it->name);
+    if (comma == std::string_view::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+std::string paint(std::string_view text, std::string_view sgr, bool color) {
+  if (!color || text.empty()) return std::string(text);
+  return "\x1b[" + std::string(sgr) + "m" + std::string(text) + "\x1b[0m";
 }
 
 const char* output_format_name(OutputFormat f) {
@@ -244,6 +432,10 @@ const char* output_format_name(OutputFormat f) {
       return "table";
     case OutputFormat::kId:
       return "id";
+    case OutputFormat::kNdjson:
+      return "ndjson";
+    case OutputFormat::kTsv:
+      return "tsv";
   }
   return "json";
 }
@@ -253,12 +445,17 @@ void write_thread(std::ostream& out, const CreatedThread& thread, OutputFormat f
   switch (format) {
     case OutputFormat::kJson: {
       // Trailing whitespace is dropped so that a body ending in "\n" does not print a blank line.
-      const std::string_view raw = trim_trailing_space(thread.raw_json);
-      out << (options.pretty_json ? pretty_json(raw) : std::string(raw)) << '\n';
+      out << json_text(trim_trailing_space(thread.raw_json), options, false) << '\n';
       return;
     }
+    case OutputFormat::kNdjson:
+      out << json_text(trim_trailing_space(thread.raw_json), options, true) << '\n';
+      return;
     case OutputFormat::kTable:
       write_thread_table(out, {thread}, options);
+      return;
+    case OutputFormat::kTsv:
+      write_tsv_row(out, thread, columns_of(options));
       return;
     case OutputFormat::kId: {
       const std::string id = clean(thread.id, Lines::kOne);
@@ -270,37 +467,41 @@ void write_thread(std::ostream& out, const CreatedThread& thread, OutputFormat f
 
 void write_thread_table(std::ostream& out, const std::vector<CreatedThread>& threads,
                         const FormatOptions& options) {
-  const Row header = {"ID", "TOPIC", "LAST DELIVERED", "LOCKED", "PREVIEW"};
+  const std::vector<Prop> cols = columns_of(options);
+  Row header;
+  for (Prop p : cols) header.emplace_back(info(p).header);
   std::vector<Row> rows;
   rows.reserve(threads.size());
-  for (const CreatedThread& t : threads) rows.push_back(row_of(t));
+  for (const CreatedThread& t : threads) rows.push_back(table_row(t, cols));
 
-  Widths w{};
-  for (std::size_t c = 0; c < kColumnCount; ++c) {
+  Widths w(cols.size());
+  for (std::size_t c = 0; c < cols.size(); ++c) {
     w[c] = columns(header[c]);
     for (const Row& row : rows) w[c] = std::max(w[c], columns(row[c]));
   }
   if (options.width > 0) {
-    fit(w, options.width);
+    fit(w, cols, options.width);
     for (Row& row : rows) {
-      row[kTopic] = shorten(row[kTopic], w[kTopic]);
-      row[kPreview] = shorten(row[kPreview], w[kPreview]);
+      for (std::size_t c = 0; c < cols.size(); ++c) row[c] = shorten(row[c], w[c]);
     }
   }
-  write_row(out, header, w);
-  for (const Row& row : rows) write_row(out, row, w);
+  write_row(out, header, w, cols, true, options.color);
+  for (const Row& row : rows) write_row(out, row, w, cols, false, options.color);
 }
 
 ThreadListWriter::ThreadListWriter(std::ostream& out, OutputFormat format, FormatOptions options)
     : out_(out), format_(format), options_(options) {}
 
 void ThreadListWriter::add(const std::vector<CreatedThread>& page) {
-  const bool stream_json = format_ == OutputFormat::kJson && !options_.pretty_json;
+  const bool stream_json =
+      format_ == OutputFormat::kJson && !options_.pretty_json && !options_.color;
+  const bool stream_lines = format_ == OutputFormat::kId || format_ == OutputFormat::kNdjson ||
+                            format_ == OutputFormat::kTsv;
   for (const CreatedThread& t : page) {
     if (stream_json) {
       out_ << (written_ == 0 ? "[\n" : ",\n") << trim_trailing_space(t.raw_json);
-    } else if (format_ == OutputFormat::kId) {
-      write_thread(out_, t, OutputFormat::kId, options_);
+    } else if (stream_lines) {
+      write_thread(out_, t, format_, options_);
     } else {
       buffered_.push_back(t);
     }
@@ -312,12 +513,12 @@ void ThreadListWriter::add(const std::vector<CreatedThread>& page) {
 void ThreadListWriter::finish() {
   switch (format_) {
     case OutputFormat::kJson:
-      if (options_.pretty_json) {
+      if (options_.pretty_json || options_.color) {
         std::string array = "[";
         for (std::size_t i = 0; i < buffered_.size(); ++i) {
           array += (i ? "," : "") + std::string(trim_trailing_space(buffered_[i].raw_json));
         }
-        out_ << pretty_json(array + "]") << '\n';
+        out_ << json_text(array + "]", options_, false) << '\n';
       } else {
         out_ << (written_ == 0 ? "[]\n" : "\n]\n");
       }
@@ -326,15 +527,54 @@ void ThreadListWriter::finish() {
       write_thread_table(out_, buffered_, options_);
       break;
     case OutputFormat::kId:
+    case OutputFormat::kNdjson:
+    case OutputFormat::kTsv:
       break;
   }
   out_.flush();
 }
 
-void write_error(std::ostream& err, std::string_view program, const Error& error) {
+std::string action_json(const ActionResult& r) {
+  std::string j = "{\"id\":" + json_quote(r.id) + ",\"group\":" + json_quote(r.group) +
+                  ",\"action\":" + json_quote(r.action);
+  if (r.is_locked) j += std::string(",\"isLocked\":") + (*r.is_locked ? "true" : "false");
+  return j + "}";
+}
+
+void write_action(std::ostream& out, const ActionResult& r, OutputFormat format,
+                  const FormatOptions& options) {
+  const std::string id = clean(r.id, Lines::kOne);
+  const std::string group = clean(r.group, Lines::kOne);
+  switch (format) {
+    case OutputFormat::kJson:
+      out << json_text(action_json(r), options, false) << '\n';
+      break;
+    case OutputFormat::kNdjson:
+      out << json_text(action_json(r), options, true) << '\n';
+      break;
+    case OutputFormat::kTable: {
+      const Row header = {"ID", "GROUP", "ACTION"};
+      const Row row = {id.empty() ? "-" : id, group.empty() ? "-" : group, r.action};
+      Widths w(3);
+      for (std::size_t c = 0; c < 3; ++c) w[c] = std::max(columns(header[c]), columns(row[c]));
+      const std::vector<Prop> cols(3, Prop::kId);
+      write_row(out, header, w, cols, true, options.color);
+      write_row(out, row, w, cols, false, options.color);
+      break;
+    }
+    case OutputFormat::kTsv:
+      out << id << '\t' << group << '\t' << r.action << '\n';
+      break;
+    case OutputFormat::kId:
+      if (!id.empty()) out << id << '\n';
+      break;
+  }
+}
+
+void write_error(std::ostream& err, std::string_view program, const Error& error, bool color) {
   std::string message(trim_trailing_space(clean(error.message, Lines::kKeep)));
   if (message.empty()) message = kind_name(error.kind);
-  err << program << ": " << message << '\n';
+  err << paint(std::string(program) + ":", "1;31", color) << ' ' << message << '\n';
   if (const std::string details = error_details(error); !details.empty()) {
     err << "  " << details << '\n';
   }

@@ -679,18 +679,39 @@ bool is_json_space(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
+// ANSI colours for JSON on a terminal, as jq and gh use them: keys bold blue, strings green,
+// numbers, true, false and null cyan; punctuation uncoloured.
+constexpr std::string_view kKeyColor = "\x1b[1;34m";
+constexpr std::string_view kStringColor = "\x1b[32m";
+constexpr std::string_view kLiteralColor = "\x1b[36m";
+constexpr std::string_view kReset = "\x1b[0m";
+
 // REQUIRES: `text` is one valid JSON document.
-std::string reindent(std::string_view text) {
+std::string relayout(std::string_view text, const JsonLayout& layout) {
   std::string out;
   out.reserve(text.size() * 2);
   int depth = 0;
   std::size_t i = 0;
+  auto line = [&](int d) {
+    if (layout.indent) newline(out, d);
+  };
   while (i < text.size()) {
     const char c = text[i];
     if (is_json_space(c)) {
       ++i;
     } else if (c == '"') {
-      i = copy_string_token(text, i, out);
+      if (!layout.color) {
+        i = copy_string_token(text, i, out);
+        continue;
+      }
+      std::string token;
+      i = copy_string_token(text, i, token);
+      std::size_t next = i;
+      while (next < text.size() && is_json_space(text[next])) ++next;
+      const bool key = next < text.size() && text[next] == ':';
+      out += key ? kKeyColor : kStringColor;
+      out += token;
+      out += kReset;
     } else if (c == '{' || c == '[') {
       out += c;
       std::size_t next = i + 1;
@@ -699,23 +720,31 @@ std::string reindent(std::string_view text) {
         out += text[next];  // an empty container stays on one line
         i = next + 1;
       } else {
-        newline(out, ++depth);
+        line(++depth);
         i = next;
       }
     } else if (c == '}' || c == ']') {
-      newline(out, --depth);
+      line(--depth);
       out += c;
       ++i;
     } else if (c == ',') {
       out += c;
-      newline(out, depth);
+      line(depth);
       ++i;
     } else if (c == ':') {
-      out += ": ";
+      out += layout.indent ? ": " : ":";
       ++i;
     } else {
-      out += c;  // numbers, true, false, null
-      ++i;
+      // numbers, true, false, null
+      std::size_t end = i;
+      while (end < text.size() && !is_json_space(text[end]) && text[end] != ',' &&
+             text[end] != '}' && text[end] != ']') {
+        ++end;
+      }
+      if (layout.color) out += kLiteralColor;
+      out += text.substr(i, end - i);
+      if (layout.color) out += kReset;
+      i = end;
     }
   }
   return out;
@@ -807,6 +836,25 @@ std::string encode_lock_request(bool is_locked) {
 
 namespace {
 
+// Recipients as Graph answers them; lenient (an answer is shown, not validated): entries without
+// an emailAddress object are skipped, a missing address is "".
+std::optional<std::vector<Recipient>> recipients_at(const json::object& object,
+                                                    std::string_view key) {
+  const json::value* v = find_ci(object, key);
+  if (v == nullptr || !v->is_array()) return std::nullopt;
+  std::vector<Recipient> out;
+  for (const json::value& item : v->get_array()) {
+    const json::value* email =
+        item.is_object() ? find_ci(item.get_object(), "emailAddress") : nullptr;
+    if (email == nullptr || !email->is_object()) continue;
+    Recipient r;
+    r.email_address.address = string_at(email->get_object(), "address").value_or("");
+    r.email_address.name = string_at(email->get_object(), "name");
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
 CreatedThread thread_from_object(const json::object& object, std::string raw) {
   CreatedThread out;
   out.id = string_at(object, "id").value_or("");
@@ -821,6 +869,8 @@ CreatedThread thread_from_object(const json::object& object, std::string raw) {
       if (sender.is_string()) out.unique_senders.emplace_back(to_std(sender.get_string()));
     }
   }
+  out.to_recipients = recipients_at(object, "toRecipients");
+  out.cc_recipients = recipients_at(object, "ccRecipients");
   out.raw_json = std::move(raw);
   return out;
 }
@@ -882,11 +932,15 @@ std::optional<GraphErrorBody> decode_graph_error(std::string_view body) {
   return out;
 }
 
-std::string pretty_json(std::string_view text) {
+std::string layout_json(std::string_view text, const JsonLayout& layout) {
   json::error_code ec;
   json::parse(json::string_view(text.data(), text.size()), ec);
   if (ec) return std::string(text);
-  return reindent(text);
+  return relayout(text, layout);
+}
+
+std::string pretty_json(std::string_view text) {
+  return layout_json(text, JsonLayout{.indent = true, .color = false});
 }
 
 bool is_complete_json(std::string_view text) {

@@ -95,6 +95,17 @@ std::optional<GraphErrorBody> decode_graph_error(std::string_view body);
 // terminal) are written as \u escapes, which leaves the values unchanged. No trailing newline.
 std::string pretty_json(std::string_view json);
 
+// How layout_json writes a JSON document.
+struct JsonLayout {
+  bool indent = true;  // 2-space indentation; false: one line without any whitespace between tokens
+  bool color = false;  // ANSI colours as jq and gh use them: keys bold blue, strings green,
+                       // numbers/true/false/null cyan
+};
+// pretty_json generalised: the same text-preserving re-layout (values, escapes, key order and
+// duplicate keys kept; DEL and C1 controls escaped), indented or on one line, coloured or not.
+// Returns the input unchanged when it does not parse. No trailing newline.
+std::string layout_json(std::string_view json, const JsonLayout& layout);
+
 // Quotes `s` as a JSON string literal (with the quotes).
 std::string json_quote(std::string_view s);
 

@@ -71,6 +71,9 @@ struct CreatedThread {
   std::optional<bool> is_locked;
   std::optional<bool> has_attachments;
   std::vector<std::string> unique_senders;
+  // Graph returns these only when $select names them (GRAPH-API.md); nullopt when absent.
+  std::optional<std::vector<Recipient>> to_recipients;
+  std::optional<std::vector<Recipient>> cc_recipients;
   std::string raw_json;  // the response body exactly as received
 };
 

@@ -49,6 +49,7 @@ TEST_CASE("output: table on a terminal, json when piped, id on request") {
   SUBCASE("terminal default is a table") {
     AppHarness h;
     h.out_is_tty = true;
+    h.env.set("NO_COLOR", "1");
     h.transport.respond(201, kCreated);
     REQUIRE(h.run(create_args({"--topic", "Maintenance", "--body", "b"})) == 0);
     const std::string out = h.out.str();
@@ -66,6 +67,7 @@ TEST_CASE("output: table on a terminal, json when piped, id on request") {
   SUBCASE("-o json on a terminal is indented") {
     AppHarness h;
     h.out_is_tty = true;
+    h.env.set("NO_COLOR", "1");
     h.transport.respond(201, kCreated);
     REQUIRE(h.run(create_args({"--topic", "T", "--body", "b", "-o", "json"})) == 0);
     CHECK(h.out.str() == gt::pretty_json(kCreated) + "\n");

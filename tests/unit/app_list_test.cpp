@@ -61,6 +61,7 @@ TEST_CASE("list --all follows every next link; --top sets the page size") {
 TEST_CASE("list on a terminal: a table, and a note when more pages exist") {
   AppHarness h;
   h.out_is_tty = true;
+  h.env.set("NO_COLOR", "1");
   h.err_is_tty = true;
   h.transport.respond(200, page({"a"}, kNext));
   CHECK(h.run(list_args()) == 0);
