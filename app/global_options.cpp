@@ -54,6 +54,10 @@ void add_global_options(CLI::App& app, GlobalOptions& o) {
       ->group(out);
   app.add_flag("-v,--verbose", o.verbose, "Log each attempt on stderr (token redacted)")
       ->group(out);
+  app.add_flag("--debug", o.debug,
+               "Log every HTTP request and response in full on stderr, secrets redacted "
+               "(implies --verbose; also GRAPH_THREADS_DEBUG=1)")
+      ->group(out);
 }
 
 Result<Settings> resolve_settings(const GlobalOptions& o, const Env& env, const Io& io) {
@@ -87,7 +91,9 @@ Result<Settings> resolve_settings(const GlobalOptions& o, const Env& env, const 
   s.format.pretty_json = io.out_is_tty;
   s.format.width = io.out_is_tty ? io.out_width : 0;
   s.dry_run = o.dry_run;
-  s.verbose = o.verbose;
+  const auto debug_env = env.get("GRAPH_THREADS_DEBUG");
+  s.debug = o.debug || (debug_env && !debug_env->empty() && *debug_env != "0");
+  s.verbose = o.verbose || s.debug;
   s.timeout =
       std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.timeout_seconds));
   s.retries = o.retries;

@@ -29,6 +29,7 @@ struct GlobalOptions {
   std::string output;  // -o/--output; "" = table on a terminal, json otherwise
   bool dry_run = false;
   bool verbose = false;
+  bool debug = false;  // --debug
   double timeout_seconds = 60;
   int retries = 3;
 
@@ -49,6 +50,9 @@ struct Settings {
   FormatOptions format;
   bool dry_run = false;
   bool verbose = false;
+  // --debug or GRAPH_THREADS_DEBUG (set, not "" or "0"): every HTTP exchange in full on stderr,
+  // secrets redacted (gt/http_log). Implies verbose.
+  bool debug = false;
   Clock::duration timeout{};
   int retries = 3;
   std::string cacert;

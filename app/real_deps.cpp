@@ -93,6 +93,12 @@ Deps make_real_deps() {
         if (!loop) return std::move(loop).error();
         return std::unique_ptr<ExchangeLoop>(std::move(loop).value());
       },
+      .probe = [](const TransportConfig& config,
+                  const ProbeRequest& request) -> Result<ConnectionProbe> {
+        auto t = BeastTransport::create({.cacert_file = config.cacert_file});
+        if (!t) return std::move(t).error();
+        return (*t)->probe(request);
+      },
   };
 }
 

@@ -2,6 +2,7 @@
 
 #include "app/cli.hpp"
 #include "gt/format.hpp"
+#include "gt/http_log.hpp"
 #include "gt/token_cache.hpp"
 #include "gt/uuid.hpp"
 
@@ -21,6 +22,24 @@ void warn_if_not_guid(Io& io, std::string_view flag, const std::string& id) {
 int fail(Io& io, const Error& error) {
   write_error(io.err, kProgram, error);
   return exit_code(error.kind);
+}
+
+std::int64_t epoch_now(Deps& deps) {
+  return std::chrono::duration_cast<std::chrono::seconds>(deps.clock.wall_now().time_since_epoch())
+      .count();
+}
+
+std::string in_how_long(std::int64_t seconds) {
+  if (seconds <= 0) return "expired " + std::to_string(-seconds / 60) + " minutes ago";
+  if (seconds < 120) return "in " + std::to_string(seconds) + " seconds";
+  if (seconds < 7200) return "in " + std::to_string(seconds / 60) + " minutes";
+  return "in " + std::to_string(seconds / 3600) + " hours";
+}
+
+std::string join(const std::vector<std::string>& v, std::string_view sep) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : std::string(sep)) + s;
+  return out;
 }
 
 namespace {
@@ -135,10 +154,7 @@ Result<AccessToken> Session::token(std::string_view operation, TokenUse use) {
     *verbose_ << "* token: " << source_kind_name(got->kind) << " (" << got->token.source << "), "
               << got->detail << '\n';
   }
-  const auto now_epoch =
-      std::chrono::duration_cast<std::chrono::seconds>(deps_->clock.wall_now().time_since_epoch())
-          .count();
-  if (auto st = check_token(got->token, operation, use, now_epoch); !st) {
+  if (auto st = check_token(got->token, operation, use, epoch_now(*deps_)); !st) {
     return std::move(st).error();
   }
   for (const auto& w : token_warnings(got->token)) warn(*io_, w);
@@ -150,6 +166,9 @@ Result<Transport*> Session::transport() {
     auto t = deps_->make_transport(TransportConfig{.cacert_file = settings_.cacert});
     if (!t) return std::move(t).error();
     transport_ = std::move(t).value();
+    // --debug: every exchange, Graph's and the login host's alike, goes through this transport.
+    if (settings_.debug)
+      transport_ = std::make_unique<DebugTransport>(std::move(transport_), io_->err);
   }
   return transport_.get();
 }

@@ -9,6 +9,7 @@
 #include <openssl/x509v3.h>
 #include <poll.h>
 
+#include <algorithm>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
@@ -107,6 +108,11 @@ struct VerifyReport {
   bool failed = false;
   TransportFailure failure = TransportFailure::kTlsHandshake;
   std::string detail;
+  std::string verify_error;  // OpenSSL's text for the first failed check
+  // The server's leaf certificate as the first callback saw it (kept for a failed handshake,
+  // when the session has no verified peer to ask).
+  bool leaf_seen = false;
+  std::string leaf_subject, leaf_issuer, leaf_not_after;
 };
 
 class Connection {
@@ -176,8 +182,8 @@ bool has_hash_links(const std::string& dir) {
 // ca-certificates.crt: ~140 certificates parsed up front, ~27 ms — half of a whole single create)
 // and a hashed directory (SSL_CERT_DIR, else OPENSSLDIR/certs) searched lazily, only for the
 // issuers a chain needs. update-ca-certificates writes both from the same set, so when the user
-// has not named another bundle file and the directory has hash links, the directory alone trusts the
-// same roots at no cost up front. Otherwise: OpenSSL's defaults, file included.
+// has not named another bundle file and the directory has hash links, the directory alone trusts
+// the same roots at no cost up front. Otherwise: OpenSSL's defaults, file included.
 void load_system_trust(ssl::context& ctx, error_code& ec) {
   const char* file_env = std::getenv(X509_get_default_cert_file_env());
   const char* dir_env = std::getenv(X509_get_default_cert_dir_env());
@@ -187,8 +193,7 @@ void load_system_trust(ssl::context& ctx, error_code& ec) {
   // the same set of roots as the system directory.
   std::error_code fs_ec;
   const bool default_file =
-      !file_env ||
-      std::filesystem::equivalent(file_env, X509_get_default_cert_file(), fs_ec);
+      !file_env || std::filesystem::equivalent(file_env, X509_get_default_cert_file(), fs_ec);
   if (default_file && has_hash_links(first_dir)) {
     X509_STORE* store = SSL_CTX_get_cert_store(ctx.native_handle());
     X509_LOOKUP* lookup = X509_STORE_add_lookup(store, X509_LOOKUP_hash_dir());
@@ -291,8 +296,19 @@ net::awaitable<bool> open_connection(const HttpRequest& request, Connection& c, 
   error_code ec;
   VerifyReport& report = c.verify;
   x.phase = Phase::kResolve;
+  if (x.trace) x.trace->started = std::chrono::steady_clock::now();
   const auto endpoints = co_await c.resolver.async_resolve(
       request.host, std::to_string(request.port), net::redirect_error(net::use_awaitable, ec));
+  if (x.trace) {
+    x.trace->resolved = std::chrono::steady_clock::now();
+    for (const auto& entry : endpoints) {
+      std::string a = entry.endpoint().address().to_string();
+      if (std::find(x.trace->addresses.begin(), x.trace->addresses.end(), a) ==
+          x.trace->addresses.end()) {
+        x.trace->addresses.push_back(std::move(a));
+      }
+    }
+  }
   if (x.stopped() || ec == net::error::operation_aborted) co_return false;
   if (ec) {
     fail(x, TransportFailure::kDns, "could not resolve " + request.host + ": " + ec.message(),
@@ -301,7 +317,16 @@ net::awaitable<bool> open_connection(const HttpRequest& request, Connection& c, 
   }
   x.phase = Phase::kConnect;
   ++opened;
-  co_await net::async_connect(c.socket(), endpoints, net::redirect_error(net::use_awaitable, ec));
+  const tcp::endpoint peer = co_await net::async_connect(
+      c.socket(), endpoints, net::redirect_error(net::use_awaitable, ec));
+  if (x.trace) {
+    x.trace->connected = std::chrono::steady_clock::now();
+    if (!ec) {
+      const bool v6 = peer.address().is_v6();
+      x.trace->endpoint = (v6 ? "[" : "") + peer.address().to_string() + (v6 ? "]:" : ":") +
+                          std::to_string(peer.port());
+    }
+  }
   if (x.stopped() || ec == net::error::operation_aborted) co_return false;
   if (ec) {
     if (ec == net::error::connection_refused) {
@@ -330,6 +355,14 @@ net::awaitable<bool> open_connection(const HttpRequest& request, Connection& c, 
                                  bool preverified, ssl::verify_context& vctx) mutable {
     X509_STORE_CTX* sctx = vctx.native_handle();
     X509* cert = X509_STORE_CTX_get_current_cert(sctx);
+    if (!report.leaf_seen) {
+      if (X509* leaf = X509_STORE_CTX_get0_cert(sctx)) {
+        report.leaf_seen = true;
+        report.leaf_subject = x509_name(X509_get_subject_name(leaf));
+        report.leaf_issuer = x509_name(X509_get_issuer_name(leaf));
+        report.leaf_not_after = asn1_time(X509_get0_notAfter(leaf));
+      }
+    }
     const std::string who = "subject " + x509_name(cert ? X509_get_subject_name(cert) : nullptr) +
                             ", issuer " + x509_name(cert ? X509_get_issuer_name(cert) : nullptr);
     if (!preverified) {
@@ -337,6 +370,7 @@ net::awaitable<bool> open_connection(const HttpRequest& request, Connection& c, 
         report.failed = true;
         const int err = X509_STORE_CTX_get_error(sctx);
         const std::string why = X509_verify_cert_error_string(err);
+        report.verify_error = why;
         switch (err) {
           case X509_V_ERR_CERT_HAS_EXPIRED:
             report.failure = TransportFailure::kTlsExpired;
@@ -372,6 +406,7 @@ net::awaitable<bool> open_connection(const HttpRequest& request, Connection& c, 
     const bool name_ok = check_name(preverified, vctx);
     if (!name_ok && !report.failed) {
       report.failed = true;
+      report.verify_error = "certificate not valid for " + host;
       report.failure = TransportFailure::kTlsHostMismatch;
       report.detail = "the server's certificate is not valid for " + host + " (" + who + ")";
     }
@@ -379,6 +414,7 @@ net::awaitable<bool> open_connection(const HttpRequest& request, Connection& c, 
   });
   co_await stream.async_handshake(ssl::stream_base::client,
                                   net::redirect_error(net::use_awaitable, ec));
+  if (x.trace) x.trace->handshaken = std::chrono::steady_clock::now();
   if (x.stopped() || ec == net::error::operation_aborted) co_return false;
   if (ec) {
     if (report.failed) {
@@ -492,6 +528,34 @@ net::awaitable<bool> exchange_over(const HttpRequest& request, Connection& c,
   }
   x.phase = Phase::kDone;
   co_return true;
+}
+
+TlsFacts tls_facts(Connection& c) {
+  TlsFacts f;
+  if (!c.secure) return f;
+  SSL* s = c.secure->native_handle();
+  const VerifyReport& report = c.verify;
+  if (SSL_is_init_finished(s)) {
+    f.version = SSL_get_version(s);
+    if (const char* name = SSL_get_cipher_name(s)) f.cipher = name;
+  }
+  if (X509* peer = SSL_get1_peer_certificate(s)) {
+    f.subject = x509_name(X509_get_subject_name(peer));
+    f.issuer = x509_name(X509_get_issuer_name(peer));
+    f.not_after = asn1_time(X509_get0_notAfter(peer));
+    X509_free(peer);
+  } else if (report.leaf_seen) {
+    f.subject = report.leaf_subject;
+    f.issuer = report.leaf_issuer;
+    f.not_after = report.leaf_not_after;
+  }
+  if (report.failed) {
+    f.verify_result = report.verify_error.empty() ? report.detail : report.verify_error;
+  } else if (SSL_is_init_finished(s)) {
+    const long v = SSL_get_verify_result(s);
+    f.verify_result = v == X509_V_OK ? "ok" : X509_verify_cert_error_string(v);
+  }
+  return f;
 }
 
 void note_exception(ExchangeState& x, std::exception_ptr e) {

@@ -22,6 +22,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "gt/error.hpp"
 #include "gt/http.hpp"
@@ -70,6 +71,25 @@ std::optional<TransportError> refuse(const HttpRequest& request, bool allow_plai
 
 enum class Phase { kResolve, kConnect, kHandshake, kWrite, kReadHeader, kReadBody, kDone };
 
+// What open_connection saw on the way, for `graph-threads doctor` (gt::BeastTransport::probe):
+// filled only when ExchangeState::trace points at one. Times are taken when each step ends.
+struct OpenTrace {
+  std::vector<std::string> addresses;  // every address the name resolved to, in resolver order
+  std::string endpoint;                // "address:port" the socket connected to
+  std::chrono::steady_clock::time_point started, resolved, connected, handshaken;
+};
+
+// The TLS session of a connection after open_connection (or its failed handshake), as text.
+struct TlsFacts {
+  std::string version;        // "TLSv1.3"; "" when no session was established
+  std::string cipher;         // "TLS_AES_256_GCM_SHA384"; "" likewise
+  std::string subject;        // the server's leaf certificate, RFC 2253; "" when none was seen
+  std::string issuer;         // its issuer
+  std::string not_after;      // "Nov 27 12:00:00 2027 GMT"
+  std::string verify_result;  // "ok", or what the certificate verification reported
+};
+TlsFacts tls_facts(Connection& c);
+
 // The progress of one exchange, shared by its coroutine and its scheduler.
 struct ExchangeState {
   Phase phase = Phase::kResolve;
@@ -84,6 +104,8 @@ struct ExchangeState {
   bool interrupted = false;
   // The connection whose pending operation stop() must end; set while one is in use (Attach).
   Connection* connection = nullptr;
+  // When set, open_connection records its steps here.
+  OpenTrace* trace = nullptr;
 
   // Ends the exchange early for `why` (kTimeout or kInterrupted); the first call wins. Completes
   // nothing inline: the pending operation finishes later with operation_aborted.

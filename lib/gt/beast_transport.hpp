@@ -18,6 +18,7 @@
 
 #include "gt/error.hpp"
 #include "gt/http.hpp"
+#include "gt/probe.hpp"
 
 namespace gt {
 
@@ -35,6 +36,11 @@ class BeastTransport final : public Transport {
 
   bool send(const HttpRequest& request, Clock::time_point deadline, HttpResponse& response,
             TransportError& error) override;
+
+  // Resolves, connects and (when request.tls) performs the TLS handshake to request.host, with
+  // this transport's TLS context, then closes the connection; reports each step (gt/probe). Never
+  // sends an HTTP request. Bounded by request.timeout; SIGINT stops it (error kInterrupted).
+  ConnectionProbe probe(const ProbeRequest& request);
 
   // Connections opened so far (for tests of keep-alive reuse).
   std::size_t connections_opened() const;
