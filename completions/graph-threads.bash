@@ -13,7 +13,7 @@ _graph_threads() {
   fi
 
   local global="--token --token-file --base-url --cloud --api-version --cacert --timeout
-                --retries -o --output --dry-run -v --verbose --version -h --help"
+                --retries -o --output --dry-run -v --verbose --debug --version -h --help"
   local thread="--group"
   local reply="--group --body --body-file --content-type"
   local delete="--group -y --yes"
@@ -32,16 +32,17 @@ _graph_threads() {
   local command="" w
   for w in "${words[@]:1:cword-1}"; do
     case "$w" in
-      create|list|get|reply|lock|unlock|delete|auth) command=$w; break ;;
+      create|list|get|reply|lock|unlock|delete|auth|doctor) command=$w; break ;;
     esac
   done
   case "$command" in
-    "") COMPREPLY=($(compgen -W "create list get reply lock unlock delete auth $global" -- "$cur")) ;;
+    "") COMPREPLY=($(compgen -W "create list get reply lock unlock delete auth doctor $global" -- "$cur")) ;;
     create) COMPREPLY=($(compgen -W "$create $global" -- "$cur")) ;;
     list) COMPREPLY=($(compgen -W "--group --top --all $global" -- "$cur")) ;;
     get|lock|unlock) COMPREPLY=($(compgen -W "$thread $global" -- "$cur")) ;;
     reply) COMPREPLY=($(compgen -W "$reply $global" -- "$cur")) ;;
     delete) COMPREPLY=($(compgen -W "$delete $global" -- "$cur")) ;;
+    doctor) COMPREPLY=($(compgen -W "--group $global" -- "$cur")) ;;
     *) COMPREPLY=($(compgen -W "$global" -- "$cur")) ;;
   esac
 }
