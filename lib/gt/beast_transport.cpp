@@ -51,7 +51,7 @@ Result<std::unique_ptr<BeastTransport>> BeastTransport::create(BeastTransportOpt
 bool BeastTransport::send(const HttpRequest& request, Clock::time_point deadline,
                           HttpResponse& response, TransportError& error) {
   Impl& im = *impl_;
-  if (auto refused = refuse(request, im.options.allow_plain_http_to_any_host)) {
+  if (auto refused = refuse(request, im.options.allow_plain_http_to_any_host, im.options.proxy)) {
     error = std::move(*refused);
     return false;
   }
@@ -83,14 +83,14 @@ bool BeastTransport::send(const HttpRequest& request, Clock::time_point deadline
 
 net::awaitable<void> BeastTransport::Impl::run(const HttpRequest& request, HttpResponse& response,
                                                ExchangeState& x, bool& ok) {
-  const std::string origin = origin_of(request);
+  const std::string origin = origin_of(request, options.proxy);
   ConnectionPtr conn;
   if (pooled && pooled_origin == origin && !request.fresh_connection && reusable(*pooled)) {
     conn = std::move(pooled);
   }
   pooled.reset();  // a pooled connection that was not taken is dead or for another origin
   if (!conn) {
-    conn = make_connection(ioc.get_executor(), *tls, request);
+    conn = make_connection(ioc.get_executor(), *tls, request, options.proxy);
     const Attach attach(x, *conn);
     if (!co_await open_connection(request, *conn, x, opened)) co_return;
   }
