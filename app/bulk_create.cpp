@@ -303,7 +303,8 @@ int run_bulk_create(const CreateOptions& o, OpenedInput& input, const ThreadOver
   if (!deps.make_exchange_loop) {
     return fail(io, Error::network("bulk creation is not available in this build"));
   }
-  auto loop = deps.make_exchange_loop(TransportConfig{session.settings().cacert});
+  auto loop = deps.make_exchange_loop(
+      TransportConfig{.cacert_file = session.settings().cacert, .proxy = session.settings().proxy});
   if (!loop) return fail(io, loop.error());
   if (session.settings().debug) {
     // --debug logs bulk exchanges too; with many in flight each request and each answer is one

@@ -23,6 +23,8 @@ constexpr const char* kFooter =
     "  GRAPH_THREADS_DEBUG  1: as --debug (every HTTP exchange on stderr, secrets redacted)\n"
     "  SSL_CERT_FILE     trust store file (OpenSSL; replaces the system default)\n"
     "  SSL_CERT_DIR      trust store directory (OpenSSL; replaces the system default)\n"
+    "  HTTPS_PROXY, ALL_PROXY, NO_PROXY (or lower case), http_proxy\n"
+    "                    HTTP proxy, as curl reads them (see --proxy, --no-proxy)\n"
     "\n"
     "Exit codes:\n"
     "  0    success (thread created, shown, replied to, locked, unlocked or deleted)\n"

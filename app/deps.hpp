@@ -13,11 +13,13 @@
 #include "gt/exchange_loop.hpp"
 #include "gt/http.hpp"
 #include "gt/probe.hpp"
+#include "gt/proxy.hpp"
 
 namespace gt::app {
 
 struct TransportConfig {
   std::string cacert_file;  // --cacert; "" for the system store only
+  ProxySettings proxy;      // which requests go through an HTTP proxy, per request host
 };
 
 struct Deps {

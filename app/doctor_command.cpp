@@ -242,36 +242,23 @@ class Doctor {
   Check proxy() {
     Check c;
     const Settings& s = session_->settings();
-    auto settings = resolve_proxy_settings(
-        ProxyFlags{}, [this](std::string_view name) { return env_.get(name); });
-    if (!settings) {
-      c.summary = "the proxy configuration is not usable";
-      c.fail(settings.error(), true);
-      return c;
-    }
     const BaseUrl& login = session_->chain_config().authority;
-    for (const std::string* scheme : {&s.base.scheme, &login.scheme}) {
-      if (auto st = check_proxy(*settings, *scheme); !st) {
-        c.summary = "the proxy configuration for " + *scheme + ":// is not usable";
-        c.fail(st.error(), true);
-        return c;
-      }
-    }
-    graph_proxy_ = choose_proxy(s.base.scheme, s.base.host, s.base.port, *settings);
-    login_proxy_ = choose_proxy(login.scheme, login.host, login.port, *settings);
+    // Session::open already refused a configuration that is unusable for these schemes.
+    graph_proxy_ = choose_proxy(s.base.scheme, s.base.host, s.base.port, s.proxy);
+    login_proxy_ = choose_proxy(login.scheme, login.host, login.port, s.proxy);
     const auto describe = [](const std::optional<ProxyConfig>& p) {
       return p ? "via " + p->display() + " (" + p->source + ")" : std::string("direct");
     };
     c.summary = s.base.host + ": " + describe(graph_proxy_) + "; " + login.host + ": " +
                 describe(login_proxy_);
-    if (!settings->no_proxy.empty()) {
-      c.summary += "; " + settings->no_proxy_source + "=" + settings->no_proxy;
+    if (!s.proxy.no_proxy.empty()) {
+      c.summary += "; " + s.proxy.no_proxy_source + "=" + s.proxy.no_proxy;
     }
     graph_proxy_ ? c.add("graph", graph_proxy_->display()) : c.add_null("graph");
     graph_proxy_ ? c.add("graphSource", graph_proxy_->source) : c.add_null("graphSource");
     login_proxy_ ? c.add("login", login_proxy_->display()) : c.add_null("login");
     login_proxy_ ? c.add("loginSource", login_proxy_->source) : c.add_null("loginSource");
-    c.add("noProxy", settings->no_proxy);
+    c.add("noProxy", s.proxy.no_proxy);
     c.verdict = Verdict::kPass;
     return c;
   }
@@ -280,22 +267,17 @@ class Doctor {
   const Result<ConnectionProbe>& probe() {
     if (!probe_) {
       const Settings& s = session_->settings();
-      ProbeRequest r;
-      if (graph_proxy_) {
-        r.host = graph_proxy_->host;
-        r.port = graph_proxy_->port;
-        r.tls = false;
-      } else {
-        r.host = s.base.host;
-        r.port = s.base.port;
-        r.tls = s.base.scheme == "https";
-      }
-      r.timeout = s.timeout;
+      // The transport's own proxy rules pick the route: through a proxy, DNS and TCP are the
+      // proxy's and TLS runs inside its CONNECT tunnel.
+      const ProbeRequest r{.host = s.base.host,
+                           .port = s.base.port,
+                           .tls = s.base.scheme == "https",
+                           .timeout = s.timeout};
       target_ = host_port(r.host, r.port);
       if (!deps_.probe) {
         probe_.emplace(Error::network("connection checks are not available in this build"));
       } else {
-        probe_.emplace(deps_.probe(TransportConfig{.cacert_file = s.cacert}, r));
+        probe_.emplace(deps_.probe(TransportConfig{.cacert_file = s.cacert, .proxy = s.proxy}, r));
       }
     }
     return *probe_;
@@ -310,8 +292,11 @@ class Doctor {
     c.add("failure", failure_name(e.failure));
   }
 
+  // What DNS and TCP reach: the origin, or the proxy.
   std::string what_target() const {
-    return graph_proxy_ ? "the proxy " + target_ + " (" + graph_proxy_->source + ")" : target_;
+    return graph_proxy_ ? "the proxy " + host_port(graph_proxy_->host, graph_proxy_->port) + " (" +
+                              graph_proxy_->source + ")"
+                        : target_;
   }
 
   Check dns() {
@@ -357,7 +342,21 @@ class Doctor {
       return c;
     }
     c.add("endpoint", p.endpoint);
-    c.summary = "connected to " + p.endpoint + (graph_proxy_ ? " (proxy)" : "");
+    c.summary = "connected to " + p.endpoint;
+    if (!p.proxy.empty()) {
+      c.summary += " (the proxy " + p.proxy + ")";
+      c.add("proxy", p.proxy);
+      if (!p.tunneled) {
+        c.summary += "; CONNECT " + target_ + " refused";
+        probe_failed(c, p.error.value_or(TransportError{}),
+                     "check the proxy's address and credentials in " + p.proxy_source);
+        return c;
+      }
+      c.took = p.connect_time + p.tunnel_time;
+      c.add_number("tunnelMs", p.tunnel_time.count());
+      c.summary += "; CONNECT " + target_ + ": tunnel open after " +
+                   std::to_string(p.tunnel_time.count()) + " ms";
+    }
     c.verdict = Verdict::kPass;
     return c;
   }
@@ -365,11 +364,6 @@ class Doctor {
   Check tls() {
     Check c;
     const auto& p = *probe();
-    if (graph_proxy_) {
-      c.summary = "through proxy " + graph_proxy_->display() +
-                  ": not checked (TLS to Graph runs inside the proxy's CONNECT tunnel)";
-      return c;
-    }
     if (!p.tls_attempted) {
       c.summary = "not applicable: the Graph root is plain http://";
       return c;
@@ -389,8 +383,9 @@ class Doctor {
                    "if your network inspects TLS, pass --cacert with your organisation's root CA");
       return c;
     }
-    c.summary = p.tls_version + ", " + p.cipher + "; subject " + p.subject + "; issuer " +
-                p.issuer + "; expires " + p.not_after + "; verified: " + p.verify_result;
+    c.summary = (p.proxy.empty() ? "" : "through the tunnel: ") + p.tls_version + ", " + p.cipher +
+                "; subject " + p.subject + "; issuer " + p.issuer + "; expires " + p.not_after +
+                "; verified: " + p.verify_result;
     c.verdict = Verdict::kPass;
     return c;
   }

@@ -3,11 +3,12 @@
 //
 //   config     flags and variables (names only), the Graph root and where it came from, cloud, API
 //              version, login host, trust store (--cacert, SSL_CERT_FILE, SSL_CERT_DIR)
-//   proxy      the proxy (or none) for the Graph host and for the login host (gt/proxy)
+//   proxy      the proxy (or none) for the Graph host and for the login host (gt/proxy, as
+//              --proxy, --no-proxy and the variables choose)
 //   dns        the Graph host's addresses (the proxy's, when one is chosen)
-//   tcp        a connection to it
-//   tls        protocol, cipher, the certificate's subject, issuer and expiry, and verification;
-//              not checked through a proxy (the CONNECT tunnel is the transport's)
+//   tcp        a connection to it; through a proxy, also its CONNECT tunnel to the Graph host
+//   tls        protocol, cipher, the certificate's subject, issuer and expiry, and verification
+//              (inside the tunnel, with the Graph host, through a proxy)
 //   token      source (as gt/token_chain names it), account, tenant, scopes or roles, expiry,
 //              delegated or app-only
 //   graph /me  GET /me: Graph accepts the token (skipped for app-only tokens: no signed-in user)

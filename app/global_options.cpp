@@ -35,6 +35,13 @@ void add_global_options(CLI::App& app, GlobalOptions& o) {
   app.add_option("--cacert", o.cacert, "Also trust the CA certificates in this PEM file")
       ->type_name("FILE")
       ->group(conn);
+  o.proxy_opt =
+      app.add_option("--proxy", o.proxy,
+                     "HTTP proxy http://[user:pass@]host[:port]; replaces HTTPS_PROXY etc.")
+          ->type_name("URL")
+          ->group(conn);
+  app.add_flag("--no-proxy", o.no_proxy, "Connect directly: ignore HTTPS_PROXY, NO_PROXY etc.")
+      ->group(conn);
   app.add_option("--timeout", o.timeout_seconds,
                  "Time limit for the whole command, retries included (default 60)")
       ->type_name("SECONDS")
@@ -98,6 +105,14 @@ Result<Settings> resolve_settings(const GlobalOptions& o, const Env& env, const 
       std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.timeout_seconds));
   s.retries = o.retries;
   s.cacert = o.cacert;
+  const bool proxy_given = o.proxy_opt && o.proxy_opt->count() > 0;
+  auto proxy = resolve_proxy_settings(
+      {.proxy = proxy_given ? std::optional<std::string>(o.proxy) : std::nullopt,
+       .no_proxy = o.no_proxy},
+      [&env](std::string_view name) { return env.get(name); });
+  if (!proxy) return std::move(proxy).error();
+  s.proxy = std::move(proxy).value();
+  if (auto usable = check_proxy(s.proxy, s.base.scheme); !usable) return std::move(usable).error();
   return s;
 }
 

@@ -9,6 +9,7 @@
 #include "gt/auth.hpp"
 #include "gt/clock.hpp"
 #include "gt/format.hpp"
+#include "gt/proxy.hpp"
 #include "gt/url.hpp"
 
 namespace CLI {
@@ -25,8 +26,10 @@ struct GlobalOptions {
   std::string base_url;    // --base-url
   std::string cloud;       // --cloud
   std::string api_version = "v1.0";
-  std::string cacert;  // --cacert
-  std::string output;  // -o/--output; "" = table on a terminal, json otherwise
+  std::string cacert;     // --cacert
+  std::string proxy;      // --proxy URL
+  bool no_proxy = false;  // --no-proxy
+  std::string output;     // -o/--output; "" = table on a terminal, json otherwise
   bool dry_run = false;
   bool verbose = false;
   bool debug = false;  // --debug
@@ -36,6 +39,7 @@ struct GlobalOptions {
   // Set by add_global_options; used to tell "given" from "defaulted".
   CLI::Option* base_url_opt = nullptr;
   CLI::Option* cloud_opt = nullptr;
+  CLI::Option* proxy_opt = nullptr;
 };
 
 void add_global_options(CLI::App& app, GlobalOptions& options);
@@ -56,11 +60,13 @@ struct Settings {
   Clock::duration timeout{};
   int retries = 3;
   std::string cacert;
+  ProxySettings proxy;  // --proxy/--no-proxy and the proxy variables (gt/proxy)
 };
 
 // Precedence for the Graph root: --base-url, then --cloud, then GRAPH_BASE_URL, then the global
-// cloud. Both --base-url and --cloud on one command line is a usage error. Fails (kUsage) naming
-// the flag or variable that is wrong.
+// cloud. Both --base-url and --cloud on one command line is a usage error. Proxies: --proxy, else
+// the variables, unless --no-proxy (gt/proxy); the configuration for the Graph root's scheme must
+// be usable. Fails (kUsage) naming the flag or variable that is wrong.
 Result<Settings> resolve_settings(const GlobalOptions& options, const Env& env, const Io& io);
 
 // The token, if any: --token, then --token-file (- reads stdin), then GRAPH_TOKEN. nullopt when

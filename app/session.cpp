@@ -79,6 +79,9 @@ Result<Session> Session::open(const GlobalOptions& globals, const Env& env, Io& 
   auto authority = authority_host(c.cloud, non_empty(env, "AZURE_AUTHORITY_HOST"));
   if (!authority) return std::move(authority).error();
   c.authority = std::move(authority).value();
+  if (auto usable = check_proxy(s.settings_.proxy, c.authority.scheme); !usable) {
+    return std::move(usable).error();
+  }
   c.refresh_token = non_empty(env, "GRAPH_REFRESH_TOKEN");
   c.tenant_id = non_empty(env, "AZURE_TENANT_ID");
   c.client_id = non_empty(env, "AZURE_CLIENT_ID");
@@ -105,6 +108,18 @@ Result<Session> Session::open(const GlobalOptions& globals, const Env& env, Io& 
     *s.verbose_ << "* Graph root " << s.settings_.base.origin() << s.settings_.base.path_prefix
                 << " (from " << s.settings_.base_source << "), API " << s.settings_.api_version
                 << '\n';
+    // The route each host takes; proxy credentials are shown as ***.
+    const auto route = [&](const BaseUrl& url, std::string_view what) {
+      const auto proxy = choose_proxy(url.scheme, url.host, url.port, s.settings_.proxy);
+      *s.verbose_ << "* " << what << ' ' << url.origin()
+                  << (proxy ? " via proxy " + proxy->display() + " (from " + proxy->source + ")"
+                            : std::string(" direct"))
+                  << '\n';
+    };
+    if (s.settings_.proxy.https.proxy || s.settings_.proxy.http.proxy) {
+      route(s.settings_.base, "Graph");
+      if (c.authority.origin() != s.settings_.base.origin()) route(c.authority, "login host");
+    }
   }
   s.env_ = &env;
   return s;
@@ -163,7 +178,8 @@ Result<AccessToken> Session::token(std::string_view operation, TokenUse use) {
 
 Result<Transport*> Session::transport() {
   if (!transport_) {
-    auto t = deps_->make_transport(TransportConfig{.cacert_file = settings_.cacert});
+    auto t = deps_->make_transport(
+        TransportConfig{.cacert_file = settings_.cacert, .proxy = settings_.proxy});
     if (!t) return std::move(t).error();
     transport_ = std::move(t).value();
     // --debug: every exchange, Graph's and the login host's alike, goes through this transport.

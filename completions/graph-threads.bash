@@ -14,6 +14,7 @@ _graph_threads() {
 
   local global="--token --token-file --base-url --cloud --api-version --cacert --timeout
                 --retries -o --output --dry-run -v --verbose --debug --version -h --help"
+  global="$global --proxy --no-proxy"
   local thread="--group"
   local reply="--group --body --body-file --content-type"
   local delete="--group -y --yes"
@@ -25,6 +26,7 @@ _graph_threads() {
     -o|--output) COMPREPLY=($(compgen -W "json table id" -- "$cur")); return ;;
     --content-type) COMPREPLY=($(compgen -W "text html" -- "$cur")); return ;;
     --token-file|--cacert|--body-file|--input|--resume) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    --proxy) return ;;
     --token|--base-url|--timeout|--retries|--group|--topic|--body|--to|--cc|--participant|--concurrency|--max-rate|--reconcile-delay)
       return ;;
   esac

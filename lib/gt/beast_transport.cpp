@@ -54,7 +54,7 @@ Result<std::unique_ptr<BeastTransport>> BeastTransport::create(BeastTransportOpt
 bool BeastTransport::send(const HttpRequest& request, Clock::time_point deadline,
                           HttpResponse& response, TransportError& error) {
   Impl& im = *impl_;
-  if (auto refused = refuse(request, im.options.allow_plain_http_to_any_host)) {
+  if (auto refused = refuse(request, im.options.allow_plain_http_to_any_host, im.options.proxy)) {
     error = std::move(*refused);
     return false;
   }
@@ -103,7 +103,15 @@ ConnectionProbe BeastTransport::probe(const ProbeRequest& request) {
   OpenTrace trace;
   x.trace = &trace;
   bool opened_ok = false;
-  ConnectionPtr conn = make_connection(im.ioc.get_executor(), *im.tls, target);
+  if (auto refused = refuse(target, im.options.allow_plain_http_to_any_host, im.options.proxy)) {
+    out.error = std::move(*refused);
+    return out;
+  }
+  if (const auto via = choose_proxy(target.scheme, target.host, target.port, im.options.proxy)) {
+    out.proxy = via->display();
+    out.proxy_source = via->source;
+  }
+  ConnectionPtr conn = make_connection(im.ioc.get_executor(), *im.tls, target, im.options.proxy);
   auto work = [&]() -> net::awaitable<void> {
     const Attach attach(x, *conn);
     std::size_t opened = 0;
@@ -120,8 +128,10 @@ ConnectionProbe BeastTransport::probe(const ProbeRequest& request) {
   if (trace.connected != zero) out.connect_time = since(trace.resolved, trace.connected);
   out.endpoint = trace.endpoint;
   out.connected = !trace.endpoint.empty();
+  out.tunneled = trace.tunneled != zero;
+  if (out.tunneled) out.tunnel_time = since(trace.connected, trace.tunneled);
   if (request.tls && trace.handshaken != zero) {
-    out.tls_time = since(trace.connected, trace.handshaken);
+    out.tls_time = since(out.tunneled ? trace.tunneled : trace.connected, trace.handshaken);
     const TlsFacts f = tls_facts(*conn);
     out.tls_version = f.version;
     out.cipher = f.cipher;
@@ -137,14 +147,14 @@ ConnectionProbe BeastTransport::probe(const ProbeRequest& request) {
 
 net::awaitable<void> BeastTransport::Impl::run(const HttpRequest& request, HttpResponse& response,
                                                ExchangeState& x, bool& ok) {
-  const std::string origin = origin_of(request);
+  const std::string origin = origin_of(request, options.proxy);
   ConnectionPtr conn;
   if (pooled && pooled_origin == origin && !request.fresh_connection && reusable(*pooled)) {
     conn = std::move(pooled);
   }
   pooled.reset();  // a pooled connection that was not taken is dead or for another origin
   if (!conn) {
-    conn = make_connection(ioc.get_executor(), *tls, request);
+    conn = make_connection(ioc.get_executor(), *tls, request, options.proxy);
     const Attach attach(x, *conn);
     if (!co_await open_connection(request, *conn, x, opened)) co_return;
   }

@@ -280,34 +280,73 @@ TEST_CASE("doctor: unusable flags fail config with exit 2 and nothing else runs"
   CHECK(h.transports_made == 0);
 }
 
-TEST_CASE("doctor: a proxy moves dns and tcp to the proxy; tls through it is not checked") {
+TEST_CASE("doctor: through a proxy, dns and tcp are the proxy's, tls runs in its tunnel") {
   AppHarness h;
   h.env.set("GRAPH_TOKEN", kDelegated);
   h.env.set("HTTPS_PROXY", "http://alice:proxy-pass-XYZ@proxy.example:3128");
   h.transport.respond(200, "{}");
+  const auto direct = h.probe_answer;
+  h.probe_answer = [direct](const gt::ProbeRequest& r) {
+    auto p = direct(r);
+    p.proxy = "http://alice:***@proxy.example:3128";
+    p.proxy_source = "HTTPS_PROXY";
+    p.addresses = {"198.51.100.7"};
+    p.endpoint = "198.51.100.7:3128";
+    p.tunneled = true;
+    p.tunnel_time = std::chrono::milliseconds(5);
+    return p;
+  };
   CHECK(h.run({"doctor"}) == 0);
   const std::string out = h.out.str();
+  // The probe is asked for Graph's host; the transport config carries the proxy settings.
   REQUIRE(h.probes.size() == 1);
-  CHECK(h.probes[0].host == "proxy.example");
-  CHECK(h.probes[0].port == 3128);
-  CHECK_FALSE(h.probes[0].tls);
+  CHECK(h.probes[0].host == "graph.microsoft.com");
+  CHECK(h.probes[0].tls);
+  REQUIRE(h.probe_configs.size() == 1);
+  REQUIRE(h.probe_configs[0].proxy.https.proxy);
+  CHECK(h.probe_configs[0].proxy.https.proxy->host == "proxy.example");
   CHECK(line_of(out, "proxy")
             .find("graph.microsoft.com: via http://alice:***@proxy.example:3128 "
                   "(HTTPS_PROXY)") != std::string::npos);
-  CHECK(line_of(out, "dns").find("the proxy proxy.example:3128 (HTTPS_PROXY) -> 192.0.2.1") !=
+  CHECK(line_of(out, "dns").find("the proxy proxy.example:3128 (HTTPS_PROXY) -> 198.51.100.7") !=
         std::string::npos);
-  CHECK(verdict_of(out, "tls") == "skip");
-  CHECK(line_of(out, "tls").find("not checked") != std::string::npos);
+  CHECK(line_of(out, "tcp")
+            .find("12 ms  connected to 198.51.100.7:3128 (the proxy "
+                  "http://alice:***@proxy.example:3128); CONNECT "
+                  "graph.microsoft.com:443: tunnel open after 5 ms") != std::string::npos);
+  CHECK(line_of(out, "tls").find("through the tunnel: TLSv1.3") != std::string::npos);
   CHECK(out.find("proxy-pass-XYZ") == std::string::npos);
   CHECK(h.err.str().find("proxy-pass-XYZ") == std::string::npos);
 }
 
-TEST_CASE("doctor: an unusable proxy variable fails the proxy check with exit 2") {
+TEST_CASE("doctor: a proxy that refuses the tunnel fails tcp with exit 4") {
+  AppHarness h;
+  h.env.set("GRAPH_TOKEN", kDelegated);
+  h.env.set("HTTPS_PROXY", "http://proxy.example:3128");
+  h.probe_answer = [](const gt::ProbeRequest&) {
+    auto p = failed_probe(true, true, gt::TransportFailure::kProxyAuth,
+                          "the proxy http://proxy.example:3128 (from HTTPS_PROXY) needs "
+                          "credentials (407, Proxy-Authenticate: Basic realm=\"corp\")");
+    p.proxy = "http://proxy.example:3128";
+    p.proxy_source = "HTTPS_PROXY";
+    return p;
+  };
+  CHECK(h.run({"doctor"}) == 4);
+  const std::string out = h.out.str();
+  CHECK(verdict_of(out, "tcp") == "fail");
+  CHECK(line_of(out, "tcp").find("CONNECT graph.microsoft.com:443 refused") != std::string::npos);
+  CHECK(out.find("needs credentials (407") != std::string::npos);
+  CHECK(verdict_of(out, "tls") == "skip");
+}
+
+TEST_CASE("doctor: an unusable proxy variable fails config with exit 2, naming it") {
   AppHarness h;
   h.env.set("GRAPH_TOKEN", kDelegated);
   h.env.set("HTTPS_PROXY", "socks5://proxy.example:1080");
   CHECK(h.run({"doctor"}) == 2);
-  CHECK(verdict_of(h.out.str(), "proxy") == "fail");
+  CHECK(verdict_of(h.out.str(), "config") == "fail");
+  CHECK(line_of(h.out.str(), "config").find("not usable") != std::string::npos);
+  CHECK(h.out.str().find("HTTPS_PROXY") != std::string::npos);
   CHECK(h.probes.empty());
 }
 
