@@ -17,24 +17,6 @@ constexpr const char* kFooter =
     "Global flags (see graph-threads --help): --cloud, --cacert, --timeout, --retries, -o, -v\n"
     "Sign-in order and the CI recipe: see the README (\"Signing in\").";
 
-std::int64_t epoch_now(Deps& deps) {
-  return std::chrono::duration_cast<std::chrono::seconds>(deps.clock.wall_now().time_since_epoch())
-      .count();
-}
-
-std::string in_how_long(std::int64_t seconds) {
-  if (seconds <= 0) return "expired " + std::to_string(-seconds / 60) + " minutes ago";
-  if (seconds < 120) return "in " + std::to_string(seconds) + " seconds";
-  if (seconds < 7200) return "in " + std::to_string(seconds / 60) + " minutes";
-  return "in " + std::to_string(seconds / 3600) + " hours";
-}
-
-std::string join(const std::vector<std::string>& v, std::string_view sep = " ") {
-  std::string out;
-  for (const auto& s : v) out += (out.empty() ? "" : std::string(sep)) + s;
-  return out;
-}
-
 bool has_write_scope(const std::vector<std::string>& scopes) {
   return std::any_of(scopes.begin(), scopes.end(), [](const std::string& s) {
     return s == "Group-Conversation.ReadWrite.All" || s == "Group.ReadWrite.All" ||

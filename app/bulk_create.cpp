@@ -14,6 +14,7 @@
 #include "gt/bulk_engine.hpp"
 #include "gt/bulk_report.hpp"
 #include "gt/bulk_results.hpp"
+#include "gt/http_log.hpp"
 #include "gt/interrupt.hpp"
 #include "gt/item_reader.hpp"
 #include "gt/json_codec.hpp"
@@ -373,8 +374,15 @@ int run_bulk_create(const CreateOptions& o, OpenedInput& input, const ThreadOver
   if (!deps.make_exchange_loop) {
     return fail(io, Error::network("bulk creation is not available in this build"));
   }
-  auto loop = deps.make_exchange_loop(TransportConfig{session.settings().cacert});
+  auto loop = deps.make_exchange_loop(
+      TransportConfig{.cacert_file = session.settings().cacert, .proxy = session.settings().proxy});
   if (!loop) return fail(io, loop.error());
+  if (session.settings().debug) {
+    // --debug logs bulk exchanges too; with many in flight each request and each answer is one
+    // block (matched by method and URL), so blocks of different items interleave.
+    loop = std::unique_ptr<ExchangeLoop>(
+        std::make_unique<DebugExchangeLoop>(std::move(loop).value(), io.err));
+  }
 
   BulkOptions options;
   options.graph = session.client_options();

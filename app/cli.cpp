@@ -20,9 +20,12 @@ constexpr const char* kFooter =
     "  AZURE_AUTHORITY_HOST  login host (default per --cloud)\n"
     "  GRAPH_THREADS_CONFIG_DIR  where the token cache lives (~/.config/graph-threads)\n"
     "  GRAPH_BASE_URL    Graph root URL (when --base-url/--cloud are not given)\n"
+    "  GRAPH_THREADS_DEBUG  1: as --debug (every HTTP exchange on stderr, secrets redacted)\n"
     "  SSL_CERT_FILE     trust store file (OpenSSL; replaces the system default)\n"
     "  SSL_CERT_DIR      trust store directory (OpenSSL; replaces the system default)\n"
     "  NO_COLOR          no colour (wins); CLICOLOR_FORCE=1 colour even when piped\n"
+    "  HTTPS_PROXY, ALL_PROXY, NO_PROXY (or lower case), http_proxy\n"
+    "                    HTTP proxy, as curl reads them (see --proxy, --no-proxy)\n"
     "\n"
     "Exit codes:\n"
     "  0    success (thread created, shown, replied to, locked, unlocked or deleted)\n"
@@ -86,6 +89,7 @@ CommandLine::CommandLine()
   unlock_cmd = setup_lock(*app, unlock, false);
   delete_cmd = setup_delete(*app, del);
   auth_cmd = setup_auth(*app, auth);
+  doctor_cmd = setup_doctor(*app, doctor);
 }
 
 CommandLine::~CommandLine() = default;
@@ -120,10 +124,12 @@ std::optional<int> parse_command_line(CommandLine& cl, const std::vector<std::st
   }
   const bool any = cl.create_cmd->parsed() || cl.list_cmd->parsed() || cl.auth_cmd->parsed() ||
                    cl.get_cmd->parsed() || cl.reply_cmd->parsed() || cl.lock_cmd->parsed() ||
-                   cl.unlock_cmd->parsed() || cl.delete_cmd->parsed();
+                   cl.unlock_cmd->parsed() || cl.delete_cmd->parsed() || cl.doctor_cmd->parsed();
   if (!any) {
     return usage_error(
-        io, "a command is required (create, list, get, reply, lock, unlock, delete or auth)", "");
+        io,
+        "a command is required (create, list, get, reply, lock, unlock, delete, auth or doctor)",
+        "");
   }
   return std::nullopt;
 }
@@ -140,6 +146,7 @@ int run(const std::vector<std::string>& args, Io& io, const Env& env, Deps& deps
   if (cl.lock_cmd->parsed()) return run_lock(cl.lock, true, cl.globals, io, env, deps);
   if (cl.unlock_cmd->parsed()) return run_lock(cl.unlock, false, cl.globals, io, env, deps);
   if (cl.delete_cmd->parsed()) return run_delete(cl.del, cl.globals, io, env, deps);
+  if (cl.doctor_cmd->parsed()) return run_doctor(cl.doctor, cl.globals, io, env, deps);
   return run_create(cl.create, cl.globals, io, env, deps);
 }
 

@@ -10,6 +10,7 @@
 #include "app/auth_command.hpp"
 #include "app/create_command.hpp"
 #include "app/deps.hpp"
+#include "app/doctor_command.hpp"
 #include "app/env.hpp"
 #include "app/global_options.hpp"
 #include "app/list_command.hpp"
@@ -36,6 +37,7 @@ struct CommandLine {
   LockOptions lock;
   LockOptions unlock;
   DeleteOptions del;
+  DoctorOptions doctor;
   CLI::App* create_cmd = nullptr;
   CLI::App* list_cmd = nullptr;
   CLI::App* auth_cmd = nullptr;
@@ -44,6 +46,7 @@ struct CommandLine {
   CLI::App* lock_cmd = nullptr;
   CLI::App* unlock_cmd = nullptr;
   CLI::App* delete_cmd = nullptr;
+  CLI::App* doctor_cmd = nullptr;
 };
 
 // Parses `args` (without the program name) into `cl`. Returns an exit code when parsing alone

@@ -12,11 +12,14 @@
 #include "gt/error.hpp"
 #include "gt/exchange_loop.hpp"
 #include "gt/http.hpp"
+#include "gt/probe.hpp"
+#include "gt/proxy.hpp"
 
 namespace gt::app {
 
 struct TransportConfig {
   std::string cacert_file;  // --cacert; "" for the system store only
+  ProxySettings proxy;      // which requests go through an HTTP proxy, per request host
 };
 
 struct Deps {
@@ -31,10 +34,15 @@ struct Deps {
   // Builds the event loop bulk creation runs on (many requests at once on one thread). Fails
   // (kUsage) for an unusable --cacert.
   std::function<Result<std::unique_ptr<ExchangeLoop>>(const TransportConfig&)> make_exchange_loop;
+  // `graph-threads doctor`: resolves, connects and (request.tls) shakes hands with a host the way
+  // the transport would, with the trust store `config` gives, and reports each step (gt/probe).
+  // Fails (kUsage) for an unusable --cacert.
+  std::function<Result<ConnectionProbe>(const TransportConfig&, const ProbeRequest&)> probe;
 };
 
-// The real capabilities: BeastTransport, BeastExchangeLoop, SystemClock, random UUIDs. Defined in
-// real_deps.cpp, the only app file that names BeastTransport; linked into the executable only.
+// The real capabilities: BeastTransport (and its probe), BeastExchangeLoop, SystemClock, random
+// UUIDs. Defined in real_deps.cpp, the only app file that names BeastTransport; linked into the
+// executable only.
 Deps make_real_deps();
 
 }  // namespace gt::app

@@ -35,6 +35,13 @@ void add_global_options(CLI::App& app, GlobalOptions& o) {
   app.add_option("--cacert", o.cacert, "Also trust the CA certificates in this PEM file")
       ->type_name("FILE")
       ->group(conn);
+  o.proxy_opt =
+      app.add_option("--proxy", o.proxy,
+                     "HTTP proxy http://[user:pass@]host[:port]; replaces HTTPS_PROXY etc.")
+          ->type_name("URL")
+          ->group(conn);
+  app.add_flag("--no-proxy", o.no_proxy, "Connect directly: ignore HTTPS_PROXY, NO_PROXY etc.")
+      ->group(conn);
   app.add_option("--timeout", o.timeout_seconds,
                  "Time limit for the whole command, retries included (default 60)")
       ->type_name("SECONDS")
@@ -57,6 +64,10 @@ void add_global_options(CLI::App& app, GlobalOptions& o) {
   app.add_flag("--dry-run", o.dry_run, "Print the request (token redacted), send nothing")
       ->group(out);
   app.add_flag("-v,--verbose", o.verbose, "Log each attempt on stderr (token redacted)")
+      ->group(out);
+  app.add_flag("--debug", o.debug,
+               "Log every HTTP request and response in full on stderr, secrets redacted "
+               "(implies --verbose; also GRAPH_THREADS_DEBUG=1)")
       ->group(out);
 }
 
@@ -105,11 +116,21 @@ Result<Settings> resolve_settings(const GlobalOptions& o, const Env& env, const 
   s.format.color = io.out_color;
   s.format.width = io.out_is_tty ? io.out_width : 0;
   s.dry_run = o.dry_run;
-  s.verbose = o.verbose;
+  const auto debug_env = env.get("GRAPH_THREADS_DEBUG");
+  s.debug = o.debug || (debug_env && !debug_env->empty() && *debug_env != "0");
+  s.verbose = o.verbose || s.debug;
   s.timeout =
       std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.timeout_seconds));
   s.retries = o.retries;
   s.cacert = o.cacert;
+  const bool proxy_given = o.proxy_opt && o.proxy_opt->count() > 0;
+  auto proxy = resolve_proxy_settings(
+      {.proxy = proxy_given ? std::optional<std::string>(o.proxy) : std::nullopt,
+       .no_proxy = o.no_proxy},
+      [&env](std::string_view name) { return env.get(name); });
+  if (!proxy) return std::move(proxy).error();
+  s.proxy = std::move(proxy).value();
+  if (auto usable = check_proxy(s.proxy, s.base.scheme); !usable) return std::move(usable).error();
   return s;
 }
 

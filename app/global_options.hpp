@@ -11,6 +11,7 @@
 #include "gt/clock.hpp"
 #include "gt/format.hpp"
 #include "gt/jq_filter.hpp"
+#include "gt/proxy.hpp"
 #include "gt/url.hpp"
 
 namespace CLI {
@@ -27,17 +28,21 @@ struct GlobalOptions {
   std::string base_url;    // --base-url
   std::string cloud;       // --cloud
   std::string api_version = "v1.0";
-  std::string cacert;  // --cacert
-  std::string output;  // -o/--output; "" = table on a terminal, json otherwise
-  std::string jq;      // --jq EXPR; "" = none
+  std::string cacert;     // --cacert
+  std::string proxy;      // --proxy URL
+  bool no_proxy = false;  // --no-proxy
+  std::string output;     // -o/--output; "" = table on a terminal, json otherwise
+  std::string jq;         // --jq EXPR; "" = none
   bool dry_run = false;
   bool verbose = false;
+  bool debug = false;  // --debug
   double timeout_seconds = 60;
   int retries = 3;
 
   // Set by add_global_options; used to tell "given" from "defaulted".
   CLI::Option* base_url_opt = nullptr;
   CLI::Option* cloud_opt = nullptr;
+  CLI::Option* proxy_opt = nullptr;
 };
 
 void add_global_options(CLI::App& app, GlobalOptions& options);
@@ -56,15 +61,20 @@ struct Settings {
   std::shared_ptr<JqFilter> jq;
   bool dry_run = false;
   bool verbose = false;
+  // --debug or GRAPH_THREADS_DEBUG (set, not "" or "0"): every HTTP exchange in full on stderr,
+  // secrets redacted (gt/http_log). Implies verbose.
+  bool debug = false;
   Clock::duration timeout{};
   int retries = 3;
   std::string cacert;
+  ProxySettings proxy;  // --proxy/--no-proxy and the proxy variables (gt/proxy)
 };
 
 // Precedence for the Graph root: --base-url, then --cloud, then GRAPH_BASE_URL, then the global
-// cloud. Both --base-url and --cloud on one command line is a usage error. Fails (kUsage) naming
-// the flag or variable that is wrong, for a --jq program that does not compile, and for --jq with
-// -o table, id or tsv (jq filters JSON). Colour follows io.out_color.
+// cloud. Both --base-url and --cloud on one command line is a usage error. Proxies: --proxy, else
+// the variables, unless --no-proxy (gt/proxy); the configuration for the Graph root's scheme must
+// be usable. Fails (kUsage) naming the flag or variable that is wrong, for a --jq program that does
+// not compile, and for --jq with -o table, id or tsv (jq filters JSON). Colour follows io.out_color.
 Result<Settings> resolve_settings(const GlobalOptions& options, const Env& env, const Io& io);
 
 // The token, if any: --token, then --token-file (- reads stdin), then GRAPH_TOKEN. nullopt when

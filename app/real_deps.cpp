@@ -76,7 +76,10 @@ Deps make_real_deps() {
   return Deps{
       .clock = clock,
       .make_transport = [](const TransportConfig& config) -> Result<std::unique_ptr<Transport>> {
-        auto t = BeastTransport::create({.cacert_file = config.cacert_file});
+        auto t = BeastTransport::create({.cacert_file = config.cacert_file,
+                                         .limits = {},
+                                         .allow_plain_http_to_any_host = false,
+                                         .proxy = config.proxy});
         if (!t) return std::move(t).error();
         return std::unique_ptr<Transport>(std::move(t).value());
       },
@@ -89,9 +92,21 @@ Deps make_real_deps() {
       .run_command = run_command,
       .make_exchange_loop =
           [](const TransportConfig& config) -> Result<std::unique_ptr<ExchangeLoop>> {
-        auto loop = BeastExchangeLoop::create({.cacert_file = config.cacert_file});
+        auto loop = BeastExchangeLoop::create({.cacert_file = config.cacert_file,
+                                               .limits = {},
+                                               .allow_plain_http_to_any_host = false,
+                                               .proxy = config.proxy});
         if (!loop) return std::move(loop).error();
         return std::unique_ptr<ExchangeLoop>(std::move(loop).value());
+      },
+      .probe = [](const TransportConfig& config,
+                  const ProbeRequest& request) -> Result<ConnectionProbe> {
+        auto t = BeastTransport::create({.cacert_file = config.cacert_file,
+                                         .limits = {},
+                                         .allow_plain_http_to_any_host = false,
+                                         .proxy = config.proxy});
+        if (!t) return std::move(t).error();
+        return (*t)->probe(request);
       },
   };
 }

@@ -2,6 +2,7 @@
 
 #include "app/cli.hpp"
 #include "gt/format.hpp"
+#include "gt/http_log.hpp"
 #include "gt/token_cache.hpp"
 #include "gt/uuid.hpp"
 
@@ -43,6 +44,24 @@ int fail(Io& io, const Error& error) {
   return exit_code(error.kind);
 }
 
+std::int64_t epoch_now(Deps& deps) {
+  return std::chrono::duration_cast<std::chrono::seconds>(deps.clock.wall_now().time_since_epoch())
+      .count();
+}
+
+std::string in_how_long(std::int64_t seconds) {
+  if (seconds <= 0) return "expired " + std::to_string(-seconds / 60) + " minutes ago";
+  if (seconds < 120) return "in " + std::to_string(seconds) + " seconds";
+  if (seconds < 7200) return "in " + std::to_string(seconds / 60) + " minutes";
+  return "in " + std::to_string(seconds / 3600) + " hours";
+}
+
+std::string join(const std::vector<std::string>& v, std::string_view sep) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : std::string(sep)) + s;
+  return out;
+}
+
 namespace {
 
 std::optional<std::string> non_empty(const Env& env, std::string_view name) {
@@ -80,6 +99,9 @@ Result<Session> Session::open(const GlobalOptions& globals, const Env& env, Io& 
   auto authority = authority_host(c.cloud, non_empty(env, "AZURE_AUTHORITY_HOST"));
   if (!authority) return std::move(authority).error();
   c.authority = std::move(authority).value();
+  if (auto usable = check_proxy(s.settings_.proxy, c.authority.scheme); !usable) {
+    return std::move(usable).error();
+  }
   c.refresh_token = non_empty(env, "GRAPH_REFRESH_TOKEN");
   c.tenant_id = non_empty(env, "AZURE_TENANT_ID");
   c.client_id = non_empty(env, "AZURE_CLIENT_ID");
@@ -106,6 +128,18 @@ Result<Session> Session::open(const GlobalOptions& globals, const Env& env, Io& 
     *s.verbose_ << "* Graph root " << s.settings_.base.origin() << s.settings_.base.path_prefix
                 << " (from " << s.settings_.base_source << "), API " << s.settings_.api_version
                 << '\n';
+    // The route each host takes; proxy credentials are shown as ***.
+    const auto route = [&](const BaseUrl& url, std::string_view what) {
+      const auto proxy = choose_proxy(url.scheme, url.host, url.port, s.settings_.proxy);
+      *s.verbose_ << "* " << what << ' ' << url.origin()
+                  << (proxy ? " via proxy " + proxy->display() + " (from " + proxy->source + ")"
+                            : std::string(" direct"))
+                  << '\n';
+    };
+    if (s.settings_.proxy.https.proxy || s.settings_.proxy.http.proxy) {
+      route(s.settings_.base, "Graph");
+      if (c.authority.origin() != s.settings_.base.origin()) route(c.authority, "login host");
+    }
   }
   s.env_ = &env;
   return s;
@@ -155,10 +189,7 @@ Result<AccessToken> Session::token(std::string_view operation, TokenUse use) {
     *verbose_ << "* token: " << source_kind_name(got->kind) << " (" << got->token.source << "), "
               << got->detail << '\n';
   }
-  const auto now_epoch =
-      std::chrono::duration_cast<std::chrono::seconds>(deps_->clock.wall_now().time_since_epoch())
-          .count();
-  if (auto st = check_token(got->token, operation, use, now_epoch); !st) {
+  if (auto st = check_token(got->token, operation, use, epoch_now(*deps_)); !st) {
     return std::move(st).error();
   }
   for (const auto& w : token_warnings(got->token)) warn(*io_, w);
@@ -167,9 +198,13 @@ Result<AccessToken> Session::token(std::string_view operation, TokenUse use) {
 
 Result<Transport*> Session::transport() {
   if (!transport_) {
-    auto t = deps_->make_transport(TransportConfig{.cacert_file = settings_.cacert});
+    auto t = deps_->make_transport(
+        TransportConfig{.cacert_file = settings_.cacert, .proxy = settings_.proxy});
     if (!t) return std::move(t).error();
     transport_ = std::move(t).value();
+    // --debug: every exchange, Graph's and the login host's alike, goes through this transport.
+    if (settings_.debug)
+      transport_ = std::make_unique<DebugTransport>(std::move(transport_), io_->err);
   }
   return transport_.get();
 }

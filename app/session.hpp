@@ -8,6 +8,7 @@
 #include <optional>
 #include <ostream>
 #include <string_view>
+#include <vector>
 
 #include "app/deps.hpp"
 #include "app/env.hpp"
@@ -86,5 +87,12 @@ void warn(Io& io, std::string_view message);
 void warn_if_not_guid(Io& io, std::string_view flag, const std::string& id);
 // Prints `error` on stderr and returns its exit code.
 int fail(Io& io, const Error& error);
+
+// Seconds since the epoch by deps.clock's wall time (token expiry checks).
+std::int64_t epoch_now(Deps& deps);
+// "in 5 minutes", "in 2 hours", "expired 3 minutes ago" for a time `seconds` from now.
+std::string in_how_long(std::int64_t seconds);
+// The strings joined with `sep` between them.
+std::string join(const std::vector<std::string>& v, std::string_view sep = " ");
 
 }  // namespace gt::app

@@ -20,7 +20,7 @@ _graph_threads() {
                 --content-type --input --concurrency --max-rate --reconcile-delay --resume --to
                 --cc --participant --top --select --scope --tenant --client-id"
   local global="--token --token-file --base-url --cloud --api-version --cacert --timeout
-                --retries -o --output --dry-run -v --verbose --proxy --no-proxy --jq -h --help"
+                --retries -o --output --dry-run -v --verbose --proxy --no-proxy --jq --debug -h --help"
   local thread="--group"
   local reply="--group --body --body-file --content-type"
   local delete="--group -y --yes"
@@ -83,13 +83,15 @@ _graph_threads() {
       case "$sub" in
         login) flags="--scope --tenant --client-id" ;;
         logout) flags="--all" ;;
-        *) flags="" ;;
+        doctor) flags="--group" ;;
+    *) flags="" ;;
       esac ;;
     create) flags="$create" ;;
     list) flags="$list" ;;
     get|lock|unlock) flags="$thread" ;;
     reply) flags="$reply" ;;
     delete) flags="$delete" ;;
+    doctor) flags="--group" ;;
     *) flags="" ;;
   esac
   COMPREPLY=($(compgen -W "$flags $global" -- "$cur"))

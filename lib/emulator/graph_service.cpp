@@ -230,7 +230,7 @@ std::vector<std::string_view> split(std::string_view s, char separator) {
 
 // ---- routes ------------------------------------------------------------------------------------
 
-enum class Endpoint { kBatch, kThreads, kThread, kReply };
+enum class Endpoint { kBatch, kMe, kThreads, kThread, kReply };
 
 struct Route {
   Endpoint endpoint = Endpoint::kThreads;
@@ -244,6 +244,8 @@ const char* allowed_methods(Endpoint e) {
     case Endpoint::kBatch:
     case Endpoint::kReply:
       return "POST";
+    case Endpoint::kMe:
+      return "GET";
     case Endpoint::kThreads:
       return "GET, POST";
     case Endpoint::kThread:
@@ -314,6 +316,10 @@ Result<Route> parse_route(std::string_view target) {
   }
   if (seg.size() == 3 && iequals(seg[2], "$batch")) {
     route.endpoint = Endpoint::kBatch;
+    return route;
+  }
+  if (seg.size() == 3 && iequals(seg[2], "me")) {
+    route.endpoint = Endpoint::kMe;
     return route;
   }
   if (seg.size() < 3 || !iequals(seg[2], "groups")) {
@@ -990,6 +996,25 @@ HttpResponse create_thread(const Call& call, const Route& route) {
   return response;
 }
 
+// GET /me: the signed-in user as the token names it. Like Graph, 400 for an app-only token (there
+// is no signed-in user). Unlike Graph no scope is required (Graph wants User.Read).
+HttpResponse get_me(const Call& call) {
+  auto claims = authenticate(call);
+  if (!claims) return call.fail(claims.error());
+  if (*claims && (*claims)->app_only()) {
+    return call.fail(400, "BadRequest",
+                     "/me request is only valid with delegated authentication flow.");
+  }
+  const std::string upn =
+      *claims && !(*claims)->account.empty() ? (*claims)->account : "user@emulator.example";
+  json::object body;
+  body["@odata.context"] = call.origin() + "/v1.0/$metadata#users/$entity";
+  body["id"] = "00000000-0000-0000-0000-00000000e0e0";
+  body["userPrincipalName"] = upn;
+  body["displayName"] = upn.substr(0, upn.find('@'));
+  return success_response(call.c, 200, json::serialize(body));
+}
+
 HttpResponse list_threads(const Call& call, const Route& route) {
   if (auto st = authenticate_and_authorize(call, Access::kRead); !st) return call.fail(st.error());
   if (auto st = check_group(call, route.group_id); !st) return call.fail(st.error());
@@ -1421,6 +1446,8 @@ HttpResponse serve(const Parts& parts, const HttpRequest& request, bool in_batch
     case Endpoint::kBatch:
       if (in_batch) return call.fail(400, "BadRequest", "A batch cannot contain a $batch request.");
       return run_batch(parts, call, *route);
+    case Endpoint::kMe:
+      return get_me(call);
     case Endpoint::kThreads:
       return method == "GET" ? list_threads(call, *route) : create_thread(call, *route);
     case Endpoint::kThread:

@@ -16,6 +16,10 @@
 //   POST   /groups/{g}/threads/{t}/reply        {"post": {...}} -> 202, no body (also
 //          /groups/{g}/threads/{t}/microsoft.graph.reply)
 //   POST   /$batch                              JSON batching (below)
+//   GET    /me                                  200 {"id","userPrincipalName","displayName"}
+//                                                 from the token's upn; 400 BadRequest for an
+//                                                 app-only token (as Graph: no signed-in user);
+//                                                 no scope needed (Graph wants User.Read)
 // Another method on a known path: 405 ErrorInvalidRequest with Allow. Unknown paths: 404
 // BadRequest "Resource not found for the segment '...'".
 //

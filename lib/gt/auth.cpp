@@ -201,6 +201,21 @@ std::vector<std::string> token_warnings(const AccessToken& token) {
   return out;
 }
 
+std::string scrub_secrets(std::string text, const std::vector<std::string_view>& secrets) {
+  // Shorter secrets are not searched for: replacing every "ab" would garble the text while
+  // protecting nothing real (this is a second line of defence, not the first).
+  constexpr std::size_t kMinScrubbedSecret = 4;
+  constexpr std::string_view kRedacted = "[redacted]";
+  for (const std::string_view secret : secrets) {
+    if (secret.size() < kMinScrubbedSecret) continue;
+    for (auto at = text.find(secret); at != std::string::npos;
+         at = text.find(secret, at + kRedacted.size())) {
+      text.replace(at, secret.size(), kRedacted);
+    }
+  }
+  return text;
+}
+
 std::string redact_token(std::string_view token) {
   // Not even a prefix: every Graph token starts with "eyJ0", so a prefix would only ever reveal
   // something about tokens that are not JWTs, which may be secrets of another shape.

@@ -79,4 +79,8 @@ std::vector<std::string> token_warnings(const AccessToken& token);
 // token itself.
 std::string redact_token(std::string_view token);
 
+// `text` with every occurrence of every secret (4 bytes or longer) replaced by "[redacted]": the
+// second line of defence for text that quotes what a server or a file said.
+std::string scrub_secrets(std::string text, const std::vector<std::string_view>& secrets);
+
 }  // namespace gt

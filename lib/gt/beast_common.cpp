@@ -9,13 +9,16 @@
 #include <openssl/x509v3.h>
 #include <poll.h>
 
+#include <algorithm>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
@@ -25,6 +28,8 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+
+#include "gt/url.hpp"
 
 namespace gt::beast_client {
 
@@ -48,6 +53,8 @@ const char* phase_text(Phase p) {
       return "resolving the host name";
     case Phase::kConnect:
       return "connecting";
+    case Phase::kTunnel:
+      return "waiting for the proxy to open a tunnel";
     case Phase::kHandshake:
       return "during the TLS handshake";
     case Phase::kWrite:
@@ -90,9 +97,17 @@ std::string asn1_time(const ASN1_TIME* t) {
   return bio_text(bio);
 }
 
-constexpr const char* kCaHint =
-    "if your network inspects TLS, pass --cacert with your organisation's root CA (or set "
-    "SSL_CERT_FILE); for a local test server pass the CA it wrote";
+// What to do about a certificate that does not verify. A TLS-inspecting proxy or security product
+// re-signs every connection with a private CA (the "issuer" in the message): the fix is to trust
+// that CA, never to turn verification off.
+std::string ca_hint(const std::optional<ProxyConfig>& proxy) {
+  const std::string who = proxy ? "the proxy " + proxy->display() + " or a security product"
+                                : std::string("a proxy or security product");
+  return "if your network inspects TLS (" + who +
+         " re-signing connections with your organisation's own CA, named as the issuer above), "
+         "pass --cacert FILE with that root CA in PEM form (or point SSL_CERT_FILE at a bundle "
+         "that includes it); for a local test server pass the CA it wrote";
+}
 
 void fail(ExchangeState& x, TransportFailure f, std::string message, std::string hint = {}) {
   x.error.failure = f;
@@ -107,12 +122,18 @@ struct VerifyReport {
   bool failed = false;
   TransportFailure failure = TransportFailure::kTlsHandshake;
   std::string detail;
+  std::string verify_error;  // OpenSSL's text for the first failed check
+  // The server's leaf certificate as the first callback saw it (kept for a failed handshake,
+  // when the session has no verified peer to ask).
+  bool leaf_seen = false;
+  std::string leaf_subject, leaf_issuer, leaf_not_after;
 };
 
 class Connection {
  public:
-  Connection(const net::any_io_executor& executor, ssl::context& ctx, bool tls)
-      : resolver(executor) {
+  Connection(const net::any_io_executor& executor, ssl::context& ctx, bool tls,
+             std::optional<ProxyConfig> via)
+      : resolver(executor), proxy(std::move(via)) {
     if (tls) {
       secure.emplace(executor, ctx);
     } else {
@@ -124,9 +145,8 @@ class Connection {
   auto on_stream(Op&& op) {
     return secure ? op(*secure) : op(*plain);
   }
-  tcp::socket& socket() {
-    return secure ? beast::get_lowest_layer(*secure).socket() : plain->socket();
-  }
+  beast::tcp_stream& tcp() { return secure ? beast::get_lowest_layer(*secure) : *plain; }
+  tcp::socket& socket() { return tcp().socket(); }
   // True if the peer has closed (or sent unsolicited bytes): not safe to reuse.
   bool looks_dead() {
     if (!socket().is_open()) return true;
@@ -140,8 +160,9 @@ class Connection {
     socket().close(ignored);
   }
 
-  tcp::resolver resolver;  // used while opening; here so that stop() can cancel it
-  VerifyReport verify;     // filled by the verify callback during this connection's handshake
+  tcp::resolver resolver;            // used while opening; here so that stop() can cancel it
+  std::optional<ProxyConfig> proxy;  // the HTTP proxy that tunnels to the origin; none: direct
+  VerifyReport verify;  // filled by the verify callback during this connection's handshake
   std::optional<beast::ssl_stream<beast::tcp_stream>> secure;
   std::optional<beast::tcp_stream> plain;
   beast::flat_buffer buffer;  // one per connection: bytes read past a response stay for the next
@@ -176,8 +197,8 @@ bool has_hash_links(const std::string& dir) {
 // ca-certificates.crt: ~140 certificates parsed up front, ~27 ms — half of a whole single create)
 // and a hashed directory (SSL_CERT_DIR, else OPENSSLDIR/certs) searched lazily, only for the
 // issuers a chain needs. update-ca-certificates writes both from the same set, so when the user
-// has not named another bundle file and the directory has hash links, the directory alone trusts the
-// same roots at no cost up front. Otherwise: OpenSSL's defaults, file included.
+// has not named another bundle file and the directory has hash links, the directory alone trusts
+// the same roots at no cost up front. Otherwise: OpenSSL's defaults, file included.
 void load_system_trust(ssl::context& ctx, error_code& ec) {
   const char* file_env = std::getenv(X509_get_default_cert_file_env());
   const char* dir_env = std::getenv(X509_get_default_cert_dir_env());
@@ -187,8 +208,7 @@ void load_system_trust(ssl::context& ctx, error_code& ec) {
   // the same set of roots as the system directory.
   std::error_code fs_ec;
   const bool default_file =
-      !file_env ||
-      std::filesystem::equivalent(file_env, X509_get_default_cert_file(), fs_ec);
+      !file_env || std::filesystem::equivalent(file_env, X509_get_default_cert_file(), fs_ec);
   if (default_file && has_hash_links(first_dir)) {
     X509_STORE* store = SSL_CTX_get_cert_store(ctx.native_handle());
     X509_LOOKUP* lookup = X509_STORE_add_lookup(store, X509_LOOKUP_hash_dir());
@@ -233,8 +253,10 @@ Result<std::shared_ptr<TlsContext>> make_tls_context(const std::string& cacert_f
 }
 
 ConnectionPtr make_connection(const net::any_io_executor& executor, TlsContext& tls,
-                              const HttpRequest& request) {
-  return ConnectionPtr(new Connection(executor, tls.ctx, request.scheme == "https"));
+                              const HttpRequest& request, const ProxySettings& proxies) {
+  return ConnectionPtr(
+      new Connection(executor, tls.ctx, request.scheme == "https",
+                     choose_proxy(request.scheme, request.host, request.port, proxies)));
 }
 
 bool reusable(Connection& c) {
@@ -250,15 +272,30 @@ std::string host_port(const HttpRequest& r) {
   return (v6 ? "[" + r.host + "]" : r.host) + ":" + std::to_string(r.port);
 }
 
-std::string origin_of(const HttpRequest& r) {
-  return r.scheme + "://" + host_port(r);
+std::string origin_of(const HttpRequest& r, const ProxySettings& proxies) {
+  const auto proxy = choose_proxy(r.scheme, r.host, r.port, proxies);
+  return r.scheme + "://" + host_port(r) + (proxy ? " via " + proxy->display() : "");
 }
 
-std::optional<TransportError> refuse(const HttpRequest& request,
-                                     bool allow_plain_http_to_any_host) {
+std::optional<TransportError> refuse(const HttpRequest& request, bool allow_plain_http_to_any_host,
+                                     const ProxySettings& proxies) {
   if (request.scheme != "https" && request.scheme != "http") {
     return TransportError{TransportFailure::kLocal, false, 0,
                           "unsupported scheme " + request.scheme, ""};
+  }
+  if (auto usable = check_proxy(proxies, request.scheme); !usable) {
+    return TransportError{TransportFailure::kLocal, false, 0, usable.error().message, ""};
+  }
+  if (request.scheme == "http") {
+    // Inside a CONNECT tunnel plain http is still clear text on the way to the proxy.
+    const auto proxy = choose_proxy(request.scheme, request.host, request.port, proxies);
+    if (proxy && !is_loopback_host(proxy->host)) {
+      return TransportError{TransportFailure::kLocal, false, 0,
+                            "refusing plain http:// to " + request.host + " through the proxy " +
+                                proxy->display() + " (from " + proxy->source +
+                                "): it would cross the network in clear text",
+                            "add " + request.host + " to NO_PROXY, or pass --no-proxy"};
+    }
   }
   if (request.scheme == "http" && !allow_plain_http_to_any_host) {
     // Defence in depth: the URL parser already refuses this, and a token must never cross the
@@ -275,6 +312,103 @@ std::optional<TransportError> refuse(const HttpRequest& request,
   return std::nullopt;
 }
 
+namespace {
+
+// Asks the proxy c.proxy for a tunnel to request's origin (RFC 9110 section 9.3.6) over the
+// connected socket. True on a 2xx answer: from then on the socket carries bytes to and from the
+// origin. The CONNECT line is not the request: x.bytes_written stays false whatever happens here,
+// so a request whose tunnel failed was never sent.
+net::awaitable<bool> open_tunnel(const HttpRequest& request, Connection& c, ExchangeState& x) {
+  const ProxyConfig& proxy = *c.proxy;
+  const std::string who = "the proxy " + proxy.display() + " (from " + proxy.source + ")";
+  const std::string target = host_port(request);
+  x.phase = Phase::kTunnel;
+  std::string head = "CONNECT " + target + " HTTP/1.1\r\nHost: " + target + "\r\n";
+  if (const auto agent = request.header("User-Agent"); !agent.empty()) {
+    head += "User-Agent: " + std::string(agent) + "\r\n";
+  }
+  const std::string credentials = proxy.basic_authorization();
+  if (!credentials.empty()) head += "Proxy-Authorization: " + credentials + "\r\n";
+  head += "\r\n";
+  error_code ec;
+  auto token = net::redirect_error(net::use_awaitable, ec);
+  co_await net::async_write(c.tcp(), net::buffer(head), token);
+  if (x.stopped() || ec == net::error::operation_aborted) co_return false;
+  if (ec) {
+    fail(x, TransportFailure::kConnectionLost,
+         "connection to " + who + " lost while asking for a tunnel: " + ec.message());
+    co_return false;
+  }
+  // The answer's header only: a 2xx has no body, and anything else ends the connection. Its own
+  // buffer, so that bytes of the origin's can never be taken for the proxy's or the reverse.
+  beast::flat_buffer buffer;
+  http::response_parser<http::empty_body> parser;
+  parser.header_limit(16 * 1024);
+  parser.skip(true);
+  co_await http::async_read_header(c.tcp(), buffer, parser, token);
+  if (x.stopped() || ec == net::error::operation_aborted) co_return false;
+  if (ec) {
+    if (ec == http::error::end_of_stream || ec == net::error::eof ||
+        ec == net::error::connection_reset) {
+      fail(x, TransportFailure::kConnectionLost,
+           "connection closed by " + who + " before it answered CONNECT " + target);
+    } else {
+      fail(x, TransportFailure::kProtocol,
+           "invalid answer from " + who + " to CONNECT " + target + ": " + ec.message());
+    }
+    co_return false;
+  }
+  const auto& answer = parser.get();
+  const int status = static_cast<int>(answer.result_int());
+  const std::string status_text = std::to_string(status) + " " + std::string(answer.reason());
+  if (status / 100 == 2) {
+    if (buffer.size() != 0) {
+      // The origin speaks only after our first byte (TLS ClientHello, or the request).
+      fail(x, TransportFailure::kProtocol,
+           who + " sent data before the tunnel to " + target + " was used");
+      co_return false;
+    }
+    co_return true;
+  }
+  // 407 with Proxy-Authenticate is the standard answer; some proxies (tinyproxy 1.11, for wrong
+  // credentials) answer CONNECT with 401 and WWW-Authenticate instead. Both mean the same here: no
+  // origin has been reached, so the challenge can only be the proxy's.
+  if (status == 407 || status == 401) {
+    const char* challenge = status == 407 ? "Proxy-Authenticate" : "WWW-Authenticate";
+    std::string offered;
+    for (const auto& field : answer) {
+      if (beast::iequals(field.name_string(), challenge)) {
+        offered += (offered.empty() ? "" : ", ") + std::string(field.value());
+      }
+    }
+    bool basic = offered.empty();
+    for (std::size_t i = 0; i + 5 <= offered.size(); ++i) {
+      if (beast::iequals(std::string_view(offered).substr(i, 5), "basic")) basic = true;
+    }
+    const std::string schemes = offered.empty() ? "it named no scheme" : "it offers: " + offered;
+    fail(x, TransportFailure::kProxyAuth,
+         credentials.empty()
+             ? who + " requires authentication (" + status_text + "; " + schemes + ")"
+             : who + " rejected the credentials for user \"" + *proxy.username + "\" (" +
+                   status_text + "; " + schemes + ")",
+         !basic ? "graph-threads authenticates to proxies with Basic only; use a proxy that "
+                  "accepts Basic, or a local forwarding proxy that does the sign-in"
+         : credentials.empty()
+             ? "put the credentials in the proxy URL: http://user:password@host:port "
+               "(percent-encode special characters: @ as %40, : as %3A)"
+             : "check the user name and password in " + proxy.source +
+                   " (percent-encode special characters: @ as %40, : as %3A)");
+    co_return false;
+  }
+  fail(x, TransportFailure::kProxy,
+       who + " refused to open a tunnel to " + target + ": " + status_text,
+       "check " + proxy.source + ", or add " + request.host +
+           " to NO_PROXY if it must be reached directly");
+  co_return false;
+}
+
+}  // namespace
+
 void ExchangeState::stop(TransportFailure why) {
   if (stopped()) return;
   if (why == TransportFailure::kTimeout) {
@@ -290,31 +424,64 @@ net::awaitable<bool> open_connection(const HttpRequest& request, Connection& c, 
   if (x.stopped()) co_return false;
   error_code ec;
   VerifyReport& report = c.verify;
+  // Through a proxy, the TCP connection goes to the proxy; everything below names it then.
+  const ProxyConfig* proxy = c.proxy ? &*c.proxy : nullptr;
+  const std::string& dial_host = proxy ? proxy->host : request.host;
+  const std::uint16_t dial_port = proxy ? proxy->port : request.port;
+  const std::string peer = proxy ? "the proxy " + proxy->display() + " (from " + proxy->source + ")"
+                                 : host_port(request);
   x.phase = Phase::kResolve;
+  if (x.trace) x.trace->started = std::chrono::steady_clock::now();
   const auto endpoints = co_await c.resolver.async_resolve(
-      request.host, std::to_string(request.port), net::redirect_error(net::use_awaitable, ec));
+      dial_host, std::to_string(dial_port), net::redirect_error(net::use_awaitable, ec));
+  if (x.trace) {
+    x.trace->resolved = std::chrono::steady_clock::now();
+    for (const auto& entry : endpoints) {
+      std::string a = entry.endpoint().address().to_string();
+      if (std::find(x.trace->addresses.begin(), x.trace->addresses.end(), a) ==
+          x.trace->addresses.end()) {
+        x.trace->addresses.push_back(std::move(a));
+      }
+    }
+  }
   if (x.stopped() || ec == net::error::operation_aborted) co_return false;
   if (ec) {
-    fail(x, TransportFailure::kDns, "could not resolve " + request.host + ": " + ec.message(),
-         "check the host name in --base-url, your DNS and proxy settings");
+    if (proxy) {
+      fail(x, TransportFailure::kDns, "could not resolve the host of " + peer + ": " + ec.message(),
+           "check " + proxy->source + " and NO_PROXY (or pass --no-proxy)");
+    } else {
+      fail(x, TransportFailure::kDns, "could not resolve " + request.host + ": " + ec.message(),
+           "check the host name in --base-url, your DNS and proxy settings");
+    }
     co_return false;
   }
   x.phase = Phase::kConnect;
   ++opened;
-  co_await net::async_connect(c.socket(), endpoints, net::redirect_error(net::use_awaitable, ec));
+  const tcp::endpoint connected_to = co_await net::async_connect(
+      c.socket(), endpoints, net::redirect_error(net::use_awaitable, ec));
+  if (x.trace) {
+    x.trace->connected = std::chrono::steady_clock::now();
+    if (!ec) {
+      const auto& a = connected_to.address();
+      x.trace->endpoint = (a.is_v6() ? "[" + a.to_string() + "]:" : a.to_string() + ":") +
+                          std::to_string(connected_to.port());
+    }
+  }
   if (x.stopped() || ec == net::error::operation_aborted) co_return false;
   if (ec) {
     if (ec == net::error::connection_refused) {
       fail(x, TransportFailure::kConnectRefused,
-           "connection refused by " + host_port(request) + " (nothing is listening there)");
+           "connection refused by " + peer + " (nothing is listening there)");
     } else {
       fail(x, TransportFailure::kConnectFailed,
-           "could not connect to " + host_port(request) + ": " + ec.message());
+           "could not connect to " + peer + ": " + ec.message());
     }
     co_return false;
   }
   error_code ignored;
   c.socket().set_option(tcp::no_delay(true), ignored);
+  if (proxy && !co_await open_tunnel(request, c, x)) co_return false;
+  if (proxy && x.trace) x.trace->tunneled = std::chrono::steady_clock::now();
   if (!c.secure) co_return true;
 
   x.phase = Phase::kHandshake;
@@ -330,6 +497,14 @@ net::awaitable<bool> open_connection(const HttpRequest& request, Connection& c, 
                                  bool preverified, ssl::verify_context& vctx) mutable {
     X509_STORE_CTX* sctx = vctx.native_handle();
     X509* cert = X509_STORE_CTX_get_current_cert(sctx);
+    if (!report.leaf_seen) {
+      if (X509* leaf = X509_STORE_CTX_get0_cert(sctx)) {
+        report.leaf_seen = true;
+        report.leaf_subject = x509_name(X509_get_subject_name(leaf));
+        report.leaf_issuer = x509_name(X509_get_issuer_name(leaf));
+        report.leaf_not_after = asn1_time(X509_get0_notAfter(leaf));
+      }
+    }
     const std::string who = "subject " + x509_name(cert ? X509_get_subject_name(cert) : nullptr) +
                             ", issuer " + x509_name(cert ? X509_get_issuer_name(cert) : nullptr);
     if (!preverified) {
@@ -337,6 +512,7 @@ net::awaitable<bool> open_connection(const HttpRequest& request, Connection& c, 
         report.failed = true;
         const int err = X509_STORE_CTX_get_error(sctx);
         const std::string why = X509_verify_cert_error_string(err);
+        report.verify_error = why;
         switch (err) {
           case X509_V_ERR_CERT_HAS_EXPIRED:
             report.failure = TransportFailure::kTlsExpired;
@@ -372,6 +548,7 @@ net::awaitable<bool> open_connection(const HttpRequest& request, Connection& c, 
     const bool name_ok = check_name(preverified, vctx);
     if (!name_ok && !report.failed) {
       report.failed = true;
+      report.verify_error = "certificate not valid for " + host;
       report.failure = TransportFailure::kTlsHostMismatch;
       report.detail = "the server's certificate is not valid for " + host + " (" + who + ")";
     }
@@ -379,13 +556,14 @@ net::awaitable<bool> open_connection(const HttpRequest& request, Connection& c, 
   });
   co_await stream.async_handshake(ssl::stream_base::client,
                                   net::redirect_error(net::use_awaitable, ec));
+  if (x.trace) x.trace->handshaken = std::chrono::steady_clock::now();
   if (x.stopped() || ec == net::error::operation_aborted) co_return false;
   if (ec) {
     if (report.failed) {
       fail(x, report.failure, "TLS: " + report.detail,
            report.failure == TransportFailure::kTlsHostMismatch
                ? "use the host name the certificate was issued for in --base-url"
-               : kCaHint);
+               : ca_hint(c.proxy));
     } else if (ec == net::error::eof || ec == net::error::connection_reset ||
                ec == ssl::error::stream_truncated) {
       // The server hung up before TLS was up: it cannot have read a request.
@@ -492,6 +670,34 @@ net::awaitable<bool> exchange_over(const HttpRequest& request, Connection& c,
   }
   x.phase = Phase::kDone;
   co_return true;
+}
+
+TlsFacts tls_facts(Connection& c) {
+  TlsFacts f;
+  if (!c.secure) return f;
+  SSL* s = c.secure->native_handle();
+  const VerifyReport& report = c.verify;
+  if (SSL_is_init_finished(s)) {
+    f.version = SSL_get_version(s);
+    if (const char* name = SSL_get_cipher_name(s)) f.cipher = name;
+  }
+  if (X509* peer = SSL_get1_peer_certificate(s)) {
+    f.subject = x509_name(X509_get_subject_name(peer));
+    f.issuer = x509_name(X509_get_issuer_name(peer));
+    f.not_after = asn1_time(X509_get0_notAfter(peer));
+    X509_free(peer);
+  } else if (report.leaf_seen) {
+    f.subject = report.leaf_subject;
+    f.issuer = report.leaf_issuer;
+    f.not_after = report.leaf_not_after;
+  }
+  if (report.failed) {
+    f.verify_result = report.verify_error.empty() ? report.detail : report.verify_error;
+  } else if (SSL_is_init_finished(s)) {
+    const long v = SSL_get_verify_result(s);
+    f.verify_result = v == X509_V_OK ? "ok" : X509_verify_cert_error_string(v);
+  }
+  return f;
 }
 
 void note_exception(ExchangeState& x, std::exception_ptr e) {

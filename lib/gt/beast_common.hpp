@@ -22,9 +22,11 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "gt/error.hpp"
 #include "gt/http.hpp"
+#include "gt/proxy.hpp"
 
 namespace gt::beast_client {
 
@@ -35,18 +37,20 @@ class TlsContext;
 // Fails (kUsage) when cacert_file cannot be read or holds no certificate.
 Result<std::shared_ptr<TlsContext>> make_tls_context(const std::string& cacert_file);
 
-// One connection to one origin: a TCP socket, TLS on top for https, and the read buffer that
-// carries bytes read past one response over to the next (keep-alive). Opaque; see below.
+// One connection to one origin: a TCP socket (to the origin, or to the HTTP proxy that tunnels to
+// it), TLS on top for https, and the read buffer that carries bytes read past one response over
+// to the next (keep-alive). Opaque; see below.
 class Connection;
 struct ConnectionDeleter {
   void operator()(Connection* c) const noexcept;  // closes the socket
 };
 using ConnectionPtr = std::unique_ptr<Connection, ConnectionDeleter>;
 
-// A connection for `request`'s origin, not yet opened (see open_connection). `tls` is used when
-// the scheme is https and must outlive the connection.
+// A connection for `request`'s origin, not yet opened (see open_connection), through the proxy
+// choose_proxy() picks for it from `proxies` (if any). `tls` is used when the scheme is https and
+// must outlive the connection.
 ConnectionPtr make_connection(const boost::asio::any_io_executor& executor, TlsContext& tls,
-                              const HttpRequest& request);
+                              const HttpRequest& request, const ProxySettings& proxies);
 // Whether the connection may carry another request: its socket is open, the last response allowed
 // keep-alive (exchange_over closes the socket otherwise), and the peer has neither closed it nor
 // sent anything unsolicited since (checked with a non-blocking poll).
@@ -58,17 +62,43 @@ bool reusable(Connection& c);
 // peer-close check is reusable()'s, made when the connection is taken.
 bool poolable(Connection& c);
 
-// "https://host:port", the key connections are pooled by.
-std::string origin_of(const HttpRequest& request);
+// The key connections are pooled by: "https://host:port", plus " via http://user:***@proxy:port"
+// when `proxies` sends the request through a proxy (a connection is only reused for the same
+// origin over the same route).
+std::string origin_of(const HttpRequest& request, const ProxySettings& proxies);
 // "host:port", "[::1]:port" for IPv6 literals; for messages.
 std::string host_port(const HttpRequest& request);
 
 // Checks a request before anything touches the network: the scheme must be https or http, and
 // plain http goes only to loopback ("localhost" or a loopback IP literal) unless
-// `allow_plain_http_to_any_host`. Returns the kLocal error to report, or nullopt.
-std::optional<TransportError> refuse(const HttpRequest& request, bool allow_plain_http_to_any_host);
+// `allow_plain_http_to_any_host`, and through a proxy only when that proxy is loopback too (the
+// bytes cross the proxy's network in clear text). The proxy configuration for the scheme must be
+// usable (check_proxy). Returns the kLocal error to report, or nullopt.
+std::optional<TransportError> refuse(const HttpRequest& request, bool allow_plain_http_to_any_host,
+                                     const ProxySettings& proxies);
 
-enum class Phase { kResolve, kConnect, kHandshake, kWrite, kReadHeader, kReadBody, kDone };
+enum class Phase { kResolve, kConnect, kTunnel, kHandshake, kWrite, kReadHeader, kReadBody, kDone };
+
+// What open_connection saw on the way, for `graph-threads doctor` (gt::BeastTransport::probe):
+// filled only when ExchangeState::trace points at one. Times are taken when each step ends.
+struct OpenTrace {
+  std::vector<std::string> addresses;  // every address the name (the proxy's, through one)
+                                       // resolved to, in resolver order
+  std::string endpoint;                // "address:port" the socket connected to
+  // `tunneled`: when a proxy's CONNECT tunnel was opened (unset when direct or when it failed).
+  std::chrono::steady_clock::time_point started, resolved, connected, tunneled, handshaken;
+};
+
+// The TLS session of a connection after open_connection (or its failed handshake), as text.
+struct TlsFacts {
+  std::string version;        // "TLSv1.3"; "" when no session was established
+  std::string cipher;         // "TLS_AES_256_GCM_SHA384"; "" likewise
+  std::string subject;        // the server's leaf certificate, RFC 2253; "" when none was seen
+  std::string issuer;         // its issuer
+  std::string not_after;      // "Nov 27 12:00:00 2027 GMT"
+  std::string verify_result;  // "ok", or what the certificate verification reported
+};
+TlsFacts tls_facts(Connection& c);
 
 // The progress of one exchange, shared by its coroutine and its scheduler.
 struct ExchangeState {
@@ -84,6 +114,8 @@ struct ExchangeState {
   bool interrupted = false;
   // The connection whose pending operation stop() must end; set while one is in use (Attach).
   Connection* connection = nullptr;
+  // When set, open_connection records its steps here.
+  OpenTrace* trace = nullptr;
 
   // Ends the exchange early for `why` (kTimeout or kInterrupted); the first call wins. Completes
   // nothing inline: the pending operation finishes later with operation_aborted.
@@ -104,8 +136,12 @@ class Attach {
 };
 
 // Resolves the host, connects (counting the attempt in `opened`) and, for https, performs the TLS
-// handshake with SNI (host names only, not IP literals) and host-name verification. Returns false
-// on failure, with x.error saying which step or certificate check failed (empty when stopped).
+// handshake with SNI (host names only, not IP literals) and host-name verification. Through a
+// proxy: resolves and connects to the proxy, asks it for a tunnel with CONNECT host:port (with
+// Proxy-Authorization: Basic when the proxy URL has credentials), and on a 2xx answer carries on
+// inside the tunnel exactly as above, TLS and its checks being with the ORIGIN, never the proxy.
+// Returns false on failure, with x.error saying which step or certificate check failed (empty
+// when stopped); a proxy's 407 is kProxyAuth, its other refusals kProxy.
 // REQUIRES: `c` is attached to `x`, new, and made for `request`.
 boost::asio::awaitable<bool> open_connection(const HttpRequest& request, Connection& c,
                                              ExchangeState& x, std::size_t& opened);

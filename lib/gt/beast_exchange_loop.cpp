@@ -159,15 +159,15 @@ net::awaitable<void> BeastExchangeLoop::Impl::drive(std::shared_ptr<Pending> p) 
   bc::ExchangeState& x = p->x;
   const HttpRequest& request = p->request;
   if (x.stopped()) co_return;  // aborted or past its deadline before it began
-  if (auto refused = bc::refuse(request, options.allow_plain_http_to_any_host)) {
+  if (auto refused = bc::refuse(request, options.allow_plain_http_to_any_host, options.proxy)) {
     x.error = std::move(*refused);
     co_return;
   }
-  const std::string origin = bc::origin_of(request);
+  const std::string origin = bc::origin_of(request, options.proxy);
   bc::ConnectionPtr conn;
   if (!request.fresh_connection) conn = take_idle(origin);
   if (!conn) {
-    conn = bc::make_connection(ioc.get_executor(), *tls, request);
+    conn = bc::make_connection(ioc.get_executor(), *tls, request, options.proxy);
     const bc::Attach attach(x, *conn);
     if (!co_await bc::open_connection(request, *conn, x, opened)) co_return;
   }

@@ -8,8 +8,11 @@
 // host; a verification failure says which check failed and names the certificate's subject and
 // issuer. One TLS context is shared by every connection.
 //
-// Connections: a keep-alive pool per origin (scheme, host, port). An exchange takes the most
-// recently used idle connection to its origin, skipping (and closing) any the peer has closed
+// Proxies: as gt/beast_transport's — per request, options.proxy picks the HTTP proxy (gt/proxy)
+// that tunnels to the origin with CONNECT.
+//
+// Connections: a keep-alive pool per origin (scheme, host, port) and proxy. An exchange takes the
+// most recently used idle connection to its origin, skipping (and closing) any the peer has closed
 // since, or opens a new one; HttpRequest::fresh_connection always opens a new one. After a
 // complete response the connection goes back to the pool if the response allowed keep-alive;
 // after any failure it is closed. Idle connections have no operation pending, so they do not keep
@@ -34,6 +37,7 @@
 #include "gt/error.hpp"
 #include "gt/exchange_loop.hpp"
 #include "gt/http.hpp"
+#include "gt/proxy.hpp"
 
 namespace gt {
 
@@ -41,6 +45,7 @@ struct BeastExchangeLoopOptions {
   std::string cacert_file;  // extra trusted CA(s), PEM; "" for none
   ResponseLimits limits;
   bool allow_plain_http_to_any_host = false;  // never set by the CLI; loopback only otherwise
+  ProxySettings proxy;  // which requests go through an HTTP proxy (gt/proxy); none by default
 };
 
 class BeastExchangeLoop final : public ExchangeLoop {

@@ -30,6 +30,9 @@ struct BeastTransport::Impl {
 
   net::awaitable<void> run(const HttpRequest& request, HttpResponse& response, ExchangeState& x,
                            bool& ok);
+  // Runs `work` on the io_context until it finishes; the calling thread is the watchdog that stops
+  // x when the deadline passes or SIGINT arrives.
+  void drive(net::awaitable<void> work, ExchangeState& x, Clock::time_point deadline);
 };
 
 BeastTransport::BeastTransport(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -51,20 +54,28 @@ Result<std::unique_ptr<BeastTransport>> BeastTransport::create(BeastTransportOpt
 bool BeastTransport::send(const HttpRequest& request, Clock::time_point deadline,
                           HttpResponse& response, TransportError& error) {
   Impl& im = *impl_;
-  if (auto refused = refuse(request, im.options.allow_plain_http_to_any_host)) {
+  if (auto refused = refuse(request, im.options.allow_plain_http_to_any_host, im.options.proxy)) {
     error = std::move(*refused);
     return false;
   }
   ExchangeState x;
   bool ok = false;
+  im.drive(im.run(request, response, x, ok), x, deadline);
+  if (ok) return true;
+  error = finish_error(request, x);
+  return false;
+}
+
+void BeastTransport::Impl::drive(net::awaitable<void> work, ExchangeState& x,
+                                 Clock::time_point deadline) {
   bool finished = false;
-  im.ioc.restart();
-  net::co_spawn(im.ioc, im.run(request, response, x, ok), [&](std::exception_ptr e) {
+  ioc.restart();
+  net::co_spawn(ioc, std::move(work), [&](std::exception_ptr e) {
     finished = true;
     note_exception(x, e);
   });
-  // Watchdog: run handlers until the exchange ends; enforce the deadline and SIGINT by stopping
-  // the pending operation, which then completes with operation_aborted.
+  // Watchdog: run handlers until the work ends; enforce the deadline and SIGINT by stopping the
+  // pending operation, which then completes with operation_aborted.
   bool aborted = false;
   while (!finished) {
     const auto now = Clock::now();
@@ -73,24 +84,77 @@ bool BeastTransport::send(const HttpRequest& request, Clock::time_point deadline
       aborted = true;
     }
     const auto slice = std::min(deadline, now + std::chrono::milliseconds(50));
-    im.ioc.run_one_until(aborted ? now + std::chrono::milliseconds(50) : slice);
-    if (im.ioc.stopped() && !finished) im.ioc.restart();
+    ioc.run_one_until(aborted ? now + std::chrono::milliseconds(50) : slice);
+    if (ioc.stopped() && !finished) ioc.restart();
   }
-  if (ok) return true;
-  error = finish_error(request, x);
-  return false;
+}
+
+ConnectionProbe BeastTransport::probe(const ProbeRequest& request) {
+  Impl& im = *impl_;
+  using std::chrono::duration_cast;
+  using std::chrono::milliseconds;
+  HttpRequest target;
+  target.scheme = request.tls ? "https" : "http";
+  target.host = request.host;
+  target.port = request.port;
+  ConnectionProbe out;
+  out.tls_attempted = request.tls;
+  ExchangeState x;
+  OpenTrace trace;
+  x.trace = &trace;
+  bool opened_ok = false;
+  if (auto refused = refuse(target, im.options.allow_plain_http_to_any_host, im.options.proxy)) {
+    out.error = std::move(*refused);
+    return out;
+  }
+  if (const auto via = choose_proxy(target.scheme, target.host, target.port, im.options.proxy)) {
+    out.proxy = via->display();
+    out.proxy_source = via->source;
+  }
+  ConnectionPtr conn = make_connection(im.ioc.get_executor(), *im.tls, target, im.options.proxy);
+  auto work = [&]() -> net::awaitable<void> {
+    const Attach attach(x, *conn);
+    std::size_t opened = 0;
+    opened_ok = co_await open_connection(target, *conn, x, opened);
+  };
+  im.drive(work(), x, Clock::now() + request.timeout);
+
+  const auto since = [](auto from, auto to) {
+    return to > from ? duration_cast<milliseconds>(to - from) : milliseconds(0);
+  };
+  const auto zero = std::chrono::steady_clock::time_point{};
+  out.addresses = trace.addresses;
+  if (trace.resolved != zero) out.resolve_time = since(trace.started, trace.resolved);
+  if (trace.connected != zero) out.connect_time = since(trace.resolved, trace.connected);
+  out.endpoint = trace.endpoint;
+  out.connected = !trace.endpoint.empty();
+  out.tunneled = trace.tunneled != zero;
+  if (out.tunneled) out.tunnel_time = since(trace.connected, trace.tunneled);
+  if (request.tls && trace.handshaken != zero) {
+    out.tls_time = since(out.tunneled ? trace.tunneled : trace.connected, trace.handshaken);
+    const TlsFacts f = tls_facts(*conn);
+    out.tls_version = f.version;
+    out.cipher = f.cipher;
+    out.subject = f.subject;
+    out.issuer = f.issuer;
+    out.not_after = f.not_after;
+    out.verify_result = f.verify_result;
+  }
+  out.tls_ok = request.tls && opened_ok;
+  if (!opened_ok) out.error = finish_error(target, x);
+  return out;
 }
 
 net::awaitable<void> BeastTransport::Impl::run(const HttpRequest& request, HttpResponse& response,
                                                ExchangeState& x, bool& ok) {
-  const std::string origin = origin_of(request);
+  const std::string origin = origin_of(request, options.proxy);
   ConnectionPtr conn;
   if (pooled && pooled_origin == origin && !request.fresh_connection && reusable(*pooled)) {
     conn = std::move(pooled);
   }
   pooled.reset();  // a pooled connection that was not taken is dead or for another origin
   if (!conn) {
-    conn = make_connection(ioc.get_executor(), *tls, request);
+    conn = make_connection(ioc.get_executor(), *tls, request, options.proxy);
     const Attach attach(x, *conn);
     if (!co_await open_connection(request, *conn, x, opened)) co_return;
   }

@@ -8,9 +8,12 @@
 // host names (not IP literals) and host-name verification against the URL's host. A verification
 // failure says which check failed and names the certificate's subject and issuer.
 //
-// Connections: one keep-alive connection per origin is kept and reused while the server allows
-// it; a pooled connection the peer has closed is discarded before use. One deadline bounds the
-// whole exchange (resolve, connect, handshake, write, read).
+// Proxies: each request goes through the HTTP proxy options.proxy picks for its scheme and host
+// (gt/proxy), tunnelled with CONNECT; TLS and its checks are with the origin, never the proxy.
+//
+// Connections: one keep-alive connection per origin (and proxy) is kept and reused while the
+// server allows it; a pooled connection the peer has closed is discarded before use. One deadline
+// bounds the whole exchange (resolve, connect, handshake, write, read).
 #pragma once
 
 #include <memory>
@@ -18,6 +21,8 @@
 
 #include "gt/error.hpp"
 #include "gt/http.hpp"
+#include "gt/probe.hpp"
+#include "gt/proxy.hpp"
 
 namespace gt {
 
@@ -25,6 +30,7 @@ struct BeastTransportOptions {
   std::string cacert_file;  // extra trusted CA(s), PEM; "" for none
   ResponseLimits limits;
   bool allow_plain_http_to_any_host = false;  // never set by the CLI; loopback only otherwise
+  ProxySettings proxy;  // which requests go through an HTTP proxy (gt/proxy); none by default
 };
 
 class BeastTransport final : public Transport {
@@ -35,6 +41,12 @@ class BeastTransport final : public Transport {
 
   bool send(const HttpRequest& request, Clock::time_point deadline, HttpResponse& response,
             TransportError& error) override;
+
+  // Resolves, connects (through the proxy the options choose for request.host, opening its
+  // CONNECT tunnel) and, when request.tls, performs the TLS handshake with request.host, with
+  // this transport's TLS context, then closes the connection; reports each step (gt/probe). Never
+  // sends an HTTP request. Bounded by request.timeout; SIGINT stops it (error kInterrupted).
+  ConnectionProbe probe(const ProbeRequest& request);
 
   // Connections opened so far (for tests of keep-alive reuse).
   std::size_t connections_opened() const;

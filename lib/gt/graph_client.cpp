@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "gt/attempts.hpp"
+#include "gt/http_log.hpp"
 #include "gt/json_codec.hpp"
 
 namespace gt {
@@ -161,6 +162,14 @@ HttpRequest delete_thread_request(const GraphClientOptions& options, std::string
                       client_request_id);
 }
 
+HttpRequest get_resource_request(const GraphClientOptions& options,
+                                 const std::vector<std::string>& segments, std::string_view bearer,
+                                 const std::string& client_request_id) {
+  std::string target = options.base.path_prefix + "/" + options.api_version;
+  for (const auto& s : segments) target += "/" + encode_path_segment(s);
+  return base_request(options, "GET", std::move(target), bearer, client_request_id);
+}
+
 Result<HttpRequest> next_page_request(const GraphClientOptions& options, std::string_view next_link,
                                       std::string_view bearer,
                                       const std::string& client_request_id) {
@@ -177,6 +186,15 @@ Result<HttpRequest> next_page_request(const GraphClientOptions& options, std::st
   std::string target(next_link.substr(origin.size()));
   if (target.empty()) target = "/";
   return base_request(options, "GET", std::move(target), bearer, client_request_id);
+}
+
+Result<HttpResponse> GraphClient::get_resource(const std::vector<std::string>& segments,
+                                               const AccessToken& token, std::string_view what) {
+  return send_with_retries(
+      [&](const std::string& crid) {
+        return get_resource_request(options_, segments, token.value, crid);
+      },
+      Idempotency::kIdempotent, what, {});
 }
 
 Result<CreatedThread> GraphClient::create_thread(std::string_view group_id,
@@ -527,22 +545,7 @@ std::string created_thread_id(const HttpResponse& response) {
 }
 
 std::string describe_request(const HttpRequest& request) {
-  std::ostringstream out;
-  out << request.method << ' ' << request.url() << " HTTP/1.1\n";
-  for (const auto& h : request.headers) {
-    out << h.name << ": ";
-    if (h.name == "Authorization") {
-      const auto space = h.value.find(' ');
-      const std::string scheme = space == std::string::npos ? "" : h.value.substr(0, space + 1);
-      const std::string secret = space == std::string::npos ? h.value : h.value.substr(space + 1);
-      out << scheme << redact_token(secret);
-    } else {
-      out << h.value;
-    }
-    out << '\n';
-  }
-  out << '\n' << request.body << '\n';
-  return out.str();
+  return render_request(request);
 }
 
 }  // namespace gt

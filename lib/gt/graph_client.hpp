@@ -88,6 +88,12 @@ HttpRequest delete_thread_request(const GraphClientOptions& options, std::string
                                   std::string_view thread_id, std::string_view bearer,
                                   const std::string& client_request_id);
 
+// GET {base}/{version}/{segments joined by "/"}, each segment percent-encoded as one path
+// segment: {"me"} or {"groups", id}. For `graph-threads doctor`.
+HttpRequest get_resource_request(const GraphClientOptions& options,
+                                 const std::vector<std::string>& segments, std::string_view bearer,
+                                 const std::string& client_request_id);
+
 // The waits before each retry of a 404 from get/reply/lock (Graph's eventual consistency right
 // after a create): 3 retries, 5 s in all.
 inline constexpr std::chrono::milliseconds kNotFoundRetryDelays[] = {
@@ -148,6 +154,12 @@ class GraphClient {
   // Pages read by the last find_thread_by_topic (for -v and the "not created" note).
   int pages_searched() const { return pages_searched_; }
 
+  // GET of get_resource_request(segments): the 2xx response as received, or the Error as for
+  // list (kAuth for 401/403 with Graph's code, kGraph for 404 and others, kNetwork, ...).
+  // Idempotent; no 404 retries. `what` completes "could not …".
+  Result<HttpResponse> get_resource(const std::vector<std::string>& segments,
+                                    const AccessToken& token, std::string_view what);
+
   // How a delete ended.
   enum class Deleted {
     kNow,                         // 2xx: this request deleted it
@@ -188,8 +200,8 @@ Error graph_error(const HttpResponse& response, const std::string& client_reques
 // (".../threads('<id>')"); "" when neither has one.
 std::string created_thread_id(const HttpResponse& response);
 
-// Renders a request the way --dry-run shows it: request line, headers (Authorization redacted),
-// blank line, body.
+// Renders a request the way --dry-run shows it: request line, headers, blank line, body, with
+// secrets redacted as --debug does (gt/http_log's render_request).
 std::string describe_request(const HttpRequest& request);
 
 }  // namespace gt

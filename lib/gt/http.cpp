@@ -47,6 +47,10 @@ const char* failure_name(TransportFailure f) {
       return "tls-self-signed";
     case TransportFailure::kTlsHandshake:
       return "tls-handshake";
+    case TransportFailure::kProxyAuth:
+      return "proxy-auth";
+    case TransportFailure::kProxy:
+      return "proxy";
     case TransportFailure::kTimeout:
       return "timeout";
     case TransportFailure::kConnectionLost:

@@ -58,6 +58,8 @@ enum class TransportFailure {
   kTlsHostMismatch,  // the certificate is not for the host we asked for
   kTlsSelfSigned,    // the server presented a self-signed certificate that is not trusted
   kTlsHandshake,     // any other TLS failure (protocol version, alert, ...)
+  kProxyAuth,        // the HTTP proxy answered CONNECT with 407 (or 401): credentials needed
+  kProxy,            // the HTTP proxy refused the tunnel otherwise (403, 502, ...)
   kTimeout,          // the deadline passed
   kConnectionLost,   // the connection closed or reset mid-exchange
   kProtocol,         // the peer did not speak valid HTTP/1.1

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "gt/attempts.hpp"
+#include "gt/auth.hpp"
 #include "gt/uuid.hpp"
 
 namespace gt {
@@ -26,10 +27,6 @@ constexpr std::int64_t kSlowDownStepSeconds = 5;
 // Entra: "the user has 15 minutes to sign in"; RFC 8628 §3.2: poll every 5 s unless told.
 constexpr std::int64_t kDefaultDeviceLifetime = 900;
 constexpr std::int64_t kDefaultDeviceInterval = 5;
-constexpr std::string_view kRedacted = "[redacted]";
-// Shorter secrets are not searched for in quoted text: replacing every "ab" would garble the
-// message while protecting nothing real (Entra never echoes credentials; this is a second line).
-constexpr std::size_t kMinScrubbedSecret = 4;
 
 // ---- text ----------------------------------------------------------------------------------
 
@@ -52,22 +49,10 @@ std::string one_line(std::string_view s, std::size_t limit) {
   return out;
 }
 
-// Every occurrence of every secret (kMinScrubbedSecret bytes or longer) becomes "[redacted]".
-std::string scrub(std::string text, const std::vector<std::string_view>& secrets) {
-  for (const std::string_view secret : secrets) {
-    if (secret.size() < kMinScrubbedSecret) continue;
-    for (auto at = text.find(secret); at != std::string::npos;
-         at = text.find(secret, at + kRedacted.size())) {
-      text.replace(at, secret.size(), kRedacted);
-    }
-  }
-  return text;
-}
-
 Error scrub(Error e, const std::vector<std::string_view>& secrets) {
   for (std::string* field :
        {&e.message, &e.hint, &e.code, &e.request_id, &e.client_request_id, &e.date}) {
-    *field = scrub(std::move(*field), secrets);
+    *field = scrub_secrets(std::move(*field), secrets);
   }
   return e;
 }
@@ -433,13 +418,13 @@ struct Endpoint {
   const Call& call;
 
   void log(const std::string& line) const {
-    if (deps.verbose) *deps.verbose << scrub(line, call.secrets) << '\n' << std::flush;
+    if (deps.verbose) *deps.verbose << scrub_secrets(line, call.secrets) << '\n' << std::flush;
   }
 
   // Text from an answer, fit to quote: secrets removed first (so that cutting it short cannot
   // leave part of one behind), then one line of at most `limit` bytes.
   std::string quote(std::string_view text, std::size_t limit) const {
-    return one_line(scrub(std::string(text), call.secrets), limit);
+    return one_line(scrub_secrets(std::string(text), call.secrets), limit);
   }
 
   std::string new_request_id() const {

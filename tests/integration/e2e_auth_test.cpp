@@ -380,7 +380,7 @@ TEST_SUITE("e2e: auth") {
     CHECK(c.token_requests() == before + 16);
   }
 
-  TEST_CASE("secrets never appear in --verbose, --dry-run or error output") {
+  TEST_CASE("secrets never appear in --verbose, --debug, --dry-run, doctor or error output") {
     auto options = quick_identity();
     options.users["pat@contoso.example"] = {.password = "pw-secret-XYZ"};
     options.apps["app-1"] = {.secret = "client-secret-XYZ"};
@@ -425,7 +425,13 @@ TEST_SUITE("e2e: auth") {
                {"list", "--group", kGroup, "-v"},
                {"create", "--group", kGroup, "--topic", "T", "--body", "B", "-v"},
                {"create", "--group", kGroup, "--topic", "T", "--body", "B", "--dry-run", "-v"},
-               {"auth", "status", "-v"}}) {
+               {"auth", "status", "-v"},
+               // --debug prints every exchange in full, the token endpoint's included.
+               {"list", "--group", kGroup, "--debug"},
+               {"create", "--group", kGroup, "--topic", "T", "--body", "B", "--debug"},
+               {"auth", "status", "--debug"},
+               {"doctor", "--group", kGroup, "--debug"},
+               {"doctor", "--group", kGroup, "-o", "json"}}) {
         CAPTURE(args[0]);
         TempDir config;
         auto r = cli(c.env(config, s.env), args);

@@ -52,6 +52,12 @@ AppHarness::AppHarness()
            .make_exchange_loop =
                [this](const app::TransportConfig&) -> Result<std::unique_ptr<ExchangeLoop>> {
              return std::unique_ptr<ExchangeLoop>(new BorrowedLoop(loop));
+           },
+           .probe = [this](const app::TransportConfig& config,
+                           const ProbeRequest& request) -> Result<ConnectionProbe> {
+             probes.push_back(request);
+             probe_configs.push_back(config);
+             return probe_answer(request);
            }} {}
 
 int AppHarness::run(const std::vector<std::string>& args) {

@@ -2,6 +2,7 @@
 // FakeClock behind Deps — so a test can run `graph-threads args...` in process.
 #pragma once
 
+#include <functional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -40,6 +41,30 @@ struct AppHarness {
   int transports_made = 0;  // lazy construction check
   std::vector<app::TransportConfig> transport_configs;
   int request_ids = 0;  // ids handed out: "crid-1", "crid-2", ...
+  // `doctor`'s connection probe: every request is recorded and answered by probe_answer (by
+  // default: resolved to 192.0.2.1, connected, TLS 1.3 verified).
+  std::vector<ProbeRequest> probes;
+  std::vector<app::TransportConfig> probe_configs;
+  std::function<ConnectionProbe(const ProbeRequest&)> probe_answer = [](const ProbeRequest& r) {
+    ConnectionProbe p;
+    p.addresses = {"192.0.2.1"};
+    p.resolve_time = std::chrono::milliseconds(3);
+    p.connected = true;
+    p.endpoint = "192.0.2.1:" + std::to_string(r.port);
+    p.connect_time = std::chrono::milliseconds(7);
+    p.tls_attempted = r.tls;
+    p.tls_ok = r.tls;
+    if (r.tls) {
+      p.tls_version = "TLSv1.3";
+      p.cipher = "TLS_AES_256_GCM_SHA384";
+      p.subject = "CN=" + r.host;
+      p.issuer = "CN=Test Issuing CA";
+      p.not_after = "Nov 27 12:00:00 2027 GMT";
+      p.verify_result = "ok";
+      p.tls_time = std::chrono::milliseconds(11);
+    }
+    return p;
+  };
   app::Deps deps;
 };
 

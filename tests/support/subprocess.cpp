@@ -25,14 +25,34 @@ using SteadyClock = std::chrono::steady_clock;
 
 // Variables that would let a developer's shell (or their `auth login` cache) change a test's
 // outcome. HOME goes too, so that no test reads or writes ~/.config/graph-threads.
-constexpr std::array<std::string_view, 19> kScrubbed = {
-    "GRAPH_TOKEN",           "GRAPH_BASE_URL",     "SSL_CERT_FILE",
-    "SSL_CERT_DIR",          "GRAPH_REFRESH_TOKEN", "GRAPH_THREADS_CONFIG_DIR",
-    "XDG_CONFIG_HOME",       "HOME",               "AZURE_TENANT_ID",
-    "AZURE_CLIENT_ID",       "AZURE_USERNAME",     "AZURE_PASSWORD",
-    "AZURE_CLIENT_SECRET",   "AZURE_CLIENT_CERTIFICATE_PATH",
-    "AZURE_FEDERATED_TOKEN_FILE", "AZURE_AUTHORITY_HOST", "GRAPH_THREADS_ASSERTION_ALG",
-    "GRAPH_THREADS_DEBUG",   "NO_COLOR"};
+// The proxy variables go too: a proxy set in CI must not carry the tests' loopback traffic.
+constexpr std::array<std::string_view, 27> kScrubbed = {"GRAPH_TOKEN",
+                                                        "GRAPH_BASE_URL",
+                                                        "SSL_CERT_FILE",
+                                                        "SSL_CERT_DIR",
+                                                        "GRAPH_REFRESH_TOKEN",
+                                                        "GRAPH_THREADS_CONFIG_DIR",
+                                                        "XDG_CONFIG_HOME",
+                                                        "HOME",
+                                                        "AZURE_TENANT_ID",
+                                                        "AZURE_CLIENT_ID",
+                                                        "AZURE_USERNAME",
+                                                        "AZURE_PASSWORD",
+                                                        "AZURE_CLIENT_SECRET",
+                                                        "AZURE_CLIENT_CERTIFICATE_PATH",
+                                                        "AZURE_FEDERATED_TOKEN_FILE",
+                                                        "AZURE_AUTHORITY_HOST",
+                                                        "GRAPH_THREADS_ASSERTION_ALG",
+                                                        "GRAPH_THREADS_DEBUG",
+                                                        "NO_COLOR",
+                                                        "http_proxy",
+                                                        "HTTP_PROXY",
+                                                        "https_proxy",
+                                                        "HTTPS_PROXY",
+                                                        "all_proxy",
+                                                        "ALL_PROXY",
+                                                        "no_proxy",
+                                                        "NO_PROXY"};
 
 void ignore_sigpipe_once() {
   static std::once_flag once;

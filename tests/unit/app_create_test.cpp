@@ -254,6 +254,75 @@ TEST_CASE("--cacert and --timeout reach the transport") {
   CHECK(h.transport.deadlines[0] == start + std::chrono::seconds(7));
 }
 
+TEST_CASE("--proxy, --no-proxy and the proxy variables reach the transport, redacted in -v") {
+  const auto run_with = [](AppHarness& h, std::vector<std::string> extra) {
+    h.transport.respond(201, kCreated);
+    extra.insert(extra.begin(), {"--topic", "T", "--body", "B"});
+    return h.run(create_args(extra));
+  };
+  AppHarness env;
+  env.env.set("HTTPS_PROXY", "http://u:Secr3tPw@env-proxy:3128");
+  env.env.set("NO_PROXY", "internal.example");
+  REQUIRE(run_with(env, {"-v"}) == 0);
+  REQUIRE(env.transport_configs.size() == 1);
+  const auto& from_env = env.transport_configs[0].proxy;
+  REQUIRE(from_env.https.proxy);
+  CHECK(from_env.https.proxy->host == "env-proxy");
+  CHECK(from_env.https.proxy->password == "Secr3tPw");
+  CHECK(from_env.https.proxy->source == "HTTPS_PROXY");
+  CHECK(from_env.no_proxy == "internal.example");
+  CHECK(env.err.str().find("* Graph https://graph.microsoft.com via proxy "
+                           "http://u:***@env-proxy:3128 (from HTTPS_PROXY)") != std::string::npos);
+  CHECK(env.err.str().find("Secr3tPw") == std::string::npos);
+
+  AppHarness flag;
+  flag.env.set("HTTPS_PROXY", "http://env-proxy:3128");
+  REQUIRE(run_with(flag, {"--proxy", "flag-proxy:8080"}) == 0);
+  REQUIRE(flag.transport_configs[0].proxy.https.proxy);
+  CHECK(flag.transport_configs[0].proxy.https.proxy->display() == "http://flag-proxy:8080");
+  CHECK(flag.transport_configs[0].proxy.https.proxy->source == "--proxy");
+
+  AppHarness off;
+  off.env.set("HTTPS_PROXY", "http://env-proxy:3128");
+  REQUIRE(run_with(off, {"--no-proxy", "-v"}) == 0);
+  CHECK_FALSE(off.transport_configs[0].proxy.https.proxy);
+  CHECK(off.err.str().find("via proxy") == std::string::npos);
+}
+
+TEST_CASE("unusable proxy settings exit 2 naming the flag or variable; nothing is sent") {
+  struct Case {
+    std::vector<std::string> flags;
+    const char* var;
+    const char* value;
+    const char* says;
+  };
+  const Case cases[] = {
+      {{"--proxy", "http://p:1", "--no-proxy"}, "", "", "--proxy and --no-proxy"},
+      {{"--proxy", "socks5://p:1080"}, "", "", "--proxy \"socks5://p:1080\": SOCKS"},
+      {{}, "HTTPS_PROXY", "https://u:Secr3tPw@p:443", "HTTPS_PROXY \"https://u:***@p:443\""},
+      {{}, "all_proxy", "socks5h://p:1080", "all_proxy \"socks5h://p:1080\": SOCKS"},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.says);
+    AppHarness h;
+    if (*c.var) h.env.set(c.var, c.value);
+    auto args = create_args({"--topic", "T", "--body", "B"});
+    args.insert(args.end(), c.flags.begin(), c.flags.end());
+    CHECK(h.run(args) == 2);
+    CHECK(h.err.str().find(c.says) != std::string::npos);
+    CHECK(h.err.str().find("Secr3tPw") == std::string::npos);
+    CHECK(h.transports_made == 0);
+    CHECK(h.transport.requests.empty());
+  }
+  // A variable for the other scheme is not consulted: all_proxy=socks5 is fine when https_proxy
+  // is set, since Graph is https.
+  AppHarness fine;
+  fine.env.set("all_proxy", "socks5://p:1080");
+  fine.env.set("https_proxy", "http://p:3128");
+  fine.transport.respond(201, kCreated);
+  CHECK(fine.run(create_args({"--topic", "T", "--body", "B"})) == 0);
+}
+
 TEST_CASE("failures print Graph's details on stderr and exit with their code") {
   constexpr const char* kErrorBody =
       R"({"error":{"code":"ErrorItemNotFound","message":"The group was not found.","innerError":{"date":"2026-11-27T15:00:01","request-id":"rid-42","client-request-id":"crid-1"}}})";

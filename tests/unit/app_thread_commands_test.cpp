@@ -288,6 +288,6 @@ TEST_CASE("global flags work after the thread commands; a missing command lists 
 
   AppHarness none;
   CHECK(none.run({"--token", "t"}) == 2);
-  CHECK(none.err.str().find("create, list, get, reply, lock, unlock, delete or auth") !=
+  CHECK(none.err.str().find("create, list, get, reply, lock, unlock, delete, auth or doctor") !=
         std::string::npos);
 }

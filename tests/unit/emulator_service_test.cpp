@@ -262,8 +262,8 @@ TEST_SUITE("emulator: GraphService") {
       std::string message_part;
     };
     const std::vector<Case> cases = {
-        {"unknown resource", post("/v1.0/me"), 404, "BadRequest",
-         "Resource not found for the segment 'me'."},
+        {"unknown resource", post("/v1.0/users"), 404, "BadRequest",
+         "Resource not found for the segment 'users'."},
         {"unknown version", post("/v2.0/groups/x/threads"), 404, "BadRequest", "'v2.0'"},
         {"root", post("/"), 404, "BadRequest", "segment ''"},
         {"group without threads", post("/v1.0/groups/" + std::string(kGroup)), 404, "BadRequest",
@@ -324,7 +324,7 @@ TEST_SUITE("emulator: GraphService") {
         {"PUT", kThreadsPath, "GET, POST"},     {"DELETE", kThreadsPath, "GET, POST"},
         {"POST", thread, "GET, PATCH, DELETE"}, {"PUT", thread, "GET, PATCH, DELETE"},
         {"GET", thread + "/reply", "POST"},     {"GET", thread + "/microsoft.graph.reply", "POST"},
-        {"GET", "/v1.0/$batch", "POST"},
+        {"GET", "/v1.0/$batch", "POST"},        {"POST", "/v1.0/me", "GET"},
     };
     GraphService service({});
     for (const auto& c : cases) {
@@ -338,6 +338,25 @@ TEST_SUITE("emulator: GraphService") {
       CHECK(gt::decode_graph_error(response.body)->message ==
             "The OData request is not supported.");
     }
+  }
+
+  TEST_CASE("GET /me names the token's user; app-only tokens get Graph's 400; expired 401") {
+    GraphService service({});
+    auto me = [&](const std::string& token) {
+      HttpRequest r = with_header(post("/v1.0/me", ""), "Authorization", "Bearer " + token);
+      r.method = "GET";
+      return service.handle(r);
+    };
+    const HttpResponse user =
+        me(gt::test::make_jwt(R"({"scp":"User.Read","upn":"ada@x.example"})"));
+    CHECK(user.status == 200);
+    CHECK(user.body.find(R"("userPrincipalName":"ada@x.example")") != std::string::npos);
+    CHECK(me("opaque-token").status == 200);
+    const HttpResponse app = me(gt::test::make_jwt(R"({"roles":["Group.Read.All"]})"));
+    CHECK(app.status == 400);
+    check_envelope(app, "BadRequest");
+    CHECK(gt::decode_graph_error(app.body)->message.find("delegated") != std::string::npos);
+    CHECK(me(gt::test::make_jwt(R"({"scp":"User.Read","exp":1000})")).status == 401);
   }
 
   TEST_CASE("only the configured token is accepted when one is set") {
