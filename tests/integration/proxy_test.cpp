@@ -174,7 +174,7 @@ TEST_SUITE("e2e: proxy") {
     CHECK(proxy.connects_to(graph.server.port()) == 2);
   }
 
-  TEST_CASE("--proxy wins over the variables; --no-proxy ignores them") {
+  TEST_CASE("--proxy wins over the variables, --no-proxy ignores them") {
     TinyProxy proxy;
     gt::test::LiveServer graph;
     const std::string dead = "http://127.0.0.1:" + std::to_string(gt::test::closed_port());
@@ -230,7 +230,7 @@ TEST_SUITE("e2e: proxy") {
     CHECK(proxy.connects_to(graph.server.port()) == 1);
   }
 
-  TEST_CASE("BasicAuth: the right credentials pass; none or wrong ones fail with 407, exit 4") {
+  TEST_CASE("BasicAuth: the right credentials pass, none or wrong ones fail with exit 4") {
     TinyProxy proxy({.user = "alice", .password = "p.ss-w0rd_x", .connect_ports = {}});
     gt::test::LiveServer graph;
     const std::string at = "@127.0.0.1:" + std::to_string(proxy.port());
@@ -286,7 +286,7 @@ TEST_SUITE("e2e: proxy") {
     CHECK(graph.server.received().empty());
   }
 
-  TEST_CASE("TLS verification is with the origin through the tunnel; failures hint at --cacert") {
+  TEST_CASE("TLS verification is with the origin through the tunnel, failures hint at --cacert") {
     TinyProxy proxy;
     gt::test::LiveServer graph;
     const auto r =

@@ -289,7 +289,7 @@ TEST_CASE("--proxy, --no-proxy and the proxy variables reach the transport, reda
   CHECK(off.err.str().find("via proxy") == std::string::npos);
 }
 
-TEST_CASE("unusable proxy settings exit 2 naming the flag or variable; nothing is sent") {
+TEST_CASE("unusable proxy settings exit 2 naming the flag or variable, and nothing is sent") {
   struct Case {
     std::vector<std::string> flags;
     const char* var;
