@@ -17,11 +17,11 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/basic_parser.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/string_body.hpp>
-#include <boost/beast/http/write.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <cerrno>
 #include <cstring>
@@ -578,30 +578,135 @@ net::awaitable<bool> open_connection(const HttpRequest& request, Connection& c, 
   co_return true;
 }
 
+namespace {
+
+// Header names and values go onto the wire as they are: one with a line break (or NUL) would
+// end the header early or smuggle in another, so such a request is refused before anything is
+// sent.
+bool bad_header_text(std::string_view s) {
+  for (const char c : s) {
+    if (c == '\r' || c == '\n' || c == '\0') return true;
+  }
+  return false;
+}
+
+// The wire form of `request`, as Beast's serializer would write it after req.set() of every
+// header, prepare_payload() and keep_alive(true): the request line, Host (unless the caller set
+// one), the caller's headers (the last of several with one name, case-insensitively), then
+// Content-Length when there is a body or the method is POST, PUT or OPTIONS. No Connection
+// header unless the caller set one: HTTP/1.1 keeps the connection alive by default. Built into
+// one buffer so that one write (one TLS record) carries the whole request. Returns false, with
+// x.error filled, when a header cannot be written as given.
+bool wire_request(const HttpRequest& request, std::string& out, ExchangeState& x) {
+  const auto& headers = request.headers;
+  const auto overridden = [&](std::size_t i) {  // a later header has the same name
+    for (std::size_t j = i + 1; j < headers.size(); ++j) {
+      if (beast::iequals(headers[i].name, headers[j].name)) return true;
+    }
+    return false;
+  };
+  if (bad_header_text(request.method) || bad_header_text(request.target) ||
+      bad_header_text(request.host) || request.method.find(' ') != std::string::npos ||
+      request.target.find(' ') != std::string::npos) {
+    fail(x, TransportFailure::kLocal,
+         "refusing to send a request whose method, host or target contains a space or line break");
+    return false;
+  }
+  std::size_t size = request.method.size() + request.target.size() + request.host.size() +
+                     request.body.size() + 64;
+  for (const auto& h : headers) {
+    if (h.name.empty() || bad_header_text(h.name) || bad_header_text(h.value)) {
+      fail(x, TransportFailure::kLocal,
+           "refusing to send a request with a header " +
+               (h.name.empty() ? std::string("without a name")
+                               : "whose name or value (" + h.name + ") contains a line break"));
+      return false;
+    }
+    size += h.name.size() + h.value.size() + 4;
+  }
+  out.clear();
+  out.reserve(size);
+  out.append(request.method).append(" ").append(request.target).append(" HTTP/1.1\r\n");
+  if (find_header(headers, "Host").empty()) {
+    const bool default_port = (request.scheme == "https" && request.port == 443) ||
+                              (request.scheme == "http" && request.port == 80);
+    const bool v6 = request.host.find(':') != std::string::npos;
+    out.append("Host: ");
+    if (v6) out.append("[");
+    out.append(request.host);
+    if (v6) out.append("]");
+    if (!default_port) out.append(":").append(std::to_string(request.port));
+    out.append("\r\n");
+  }
+  for (std::size_t i = 0; i < headers.size(); ++i) {
+    const Header& h = headers[i];
+    if (beast::iequals(h.name, "Content-Length") || overridden(i)) continue;
+    out.append(h.name).append(": ").append(h.value).append("\r\n");
+  }
+  const std::string_view m = request.method;
+  if (!request.body.empty() || m == "POST" || m == "PUT" || m == "OPTIONS") {
+    out.append("Content-Length: ").append(std::to_string(request.body.size())).append("\r\n");
+  }
+  out.append("\r\n").append(request.body);
+  return true;
+}
+
+// Parses a response straight into an HttpResponse, with none of Beast's own message and fields
+// containers in between (one copy of each header and of the body, not two). basic_parser
+// enforces the header and body limits, checks Content-Length against the body limit before any
+// byte of the body arrives, and tells keep_alive() and need_eof().
+class ResponseParser final : public http::basic_parser<false> {
+ public:
+  explicit ResponseParser(HttpResponse& out) : out_(out) {}
+
+ private:
+  void on_request_impl(http::verb, beast::string_view, beast::string_view, int,
+                       error_code&) override {}
+  void on_response_impl(int code, beast::string_view reason, int, error_code&) override {
+    out_.status = code;
+    out_.reason.assign(reason.data(), reason.size());
+  }
+  void on_field_impl(http::field, beast::string_view name, beast::string_view value,
+                     error_code&) override {
+    out_.headers.push_back({std::string(name), std::string(value)});
+  }
+  void on_header_impl(error_code&) override {}
+  void on_body_init_impl(const boost::optional<std::uint64_t>& length, error_code&) override {
+    if (length) out_.body.reserve(static_cast<std::size_t>(*length));  // within the limit
+  }
+  std::size_t on_body_impl(beast::string_view s, error_code&) override {
+    out_.body.append(s.data(), s.size());
+    return s.size();
+  }
+  void on_chunk_header_impl(std::uint64_t, beast::string_view, error_code&) override {}
+  std::size_t on_chunk_body_impl(std::uint64_t, beast::string_view s, error_code&) override {
+    out_.body.append(s.data(), s.size());
+    return s.size();
+  }
+  void on_finish_impl(error_code&) override {}
+
+  HttpResponse& out_;
+};
+
+// Read buffer space per connection: a typical Graph answer (headers and a thread's JSON) in one
+// read, where Beast's default first read is 512 bytes.
+constexpr std::size_t kReadBufferBytes = 16 * 1024;
+
+}  // namespace
+
 net::awaitable<bool> exchange_over(const HttpRequest& request, Connection& c,
                                    const ResponseLimits& limits, HttpResponse& response,
                                    ExchangeState& x) {
   if (x.stopped()) co_return false;
   error_code ec;
-  http::request<http::string_body> req;
-  req.method_string(request.method);
-  req.target(request.target);
-  req.version(11);
-  const bool default_port = (request.scheme == "https" && request.port == 443) ||
-                            (request.scheme == "http" && request.port == 80);
-  const bool v6 = request.host.find(':') != std::string::npos;
-  req.set(http::field::host, (v6 ? "[" + request.host + "]" : request.host) +
-                                 (default_port ? "" : ":" + std::to_string(request.port)));
-  for (const auto& h : request.headers) req.set(h.name, h.value);
-  req.body() = request.body;
-  if (request.header("Connection").empty()) req.keep_alive(true);
-  req.prepare_payload();
+  std::string wire;
+  if (!wire_request(request, wire, x)) co_return false;
 
   x.phase = Phase::kWrite;
   x.write_started = std::chrono::steady_clock::now();
   auto token = net::redirect_error(net::use_awaitable, ec);
   const std::size_t written =
-      co_await c.on_stream([&](auto& s) { return http::async_write(s, req, token); });
+      co_await c.on_stream([&](auto& s) { return net::async_write(s, net::buffer(wire), token); });
   // If SSL/TCP accepted no byte, the server cannot have seen a request; otherwise assume it may.
   // (Over plain TCP `written` is what the kernel took. Over TLS a failed write reports 0 even if
   // part of its records reached the socket, but then its last record, which carries the end of
@@ -615,14 +720,17 @@ net::awaitable<bool> exchange_over(const HttpRequest& request, Connection& c,
     co_return false;
   }
 
-  http::response_parser<http::string_body> parser;
+  response = HttpResponse{};
+  response.headers.reserve(16);
+  ResponseParser parser(response);
   parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
   parser.body_limit(limits.max_body_bytes);
+  if (c.buffer.capacity() < kReadBufferBytes) c.buffer.reserve(kReadBufferBytes);
   x.phase = Phase::kReadHeader;
   co_await c.on_stream(
       [&](auto& s) { return http::async_read_header(s, c.buffer, parser, token); });
   if (!ec && !x.stopped()) {
-    x.status = static_cast<int>(parser.get().result_int());
+    x.status = response.status;
     x.phase = Phase::kReadBody;
     co_await c.on_stream([&](auto& s) { return http::async_read(s, c.buffer, parser, token); });
   }
@@ -655,15 +763,7 @@ net::awaitable<bool> exchange_over(const HttpRequest& request, Connection& c,
     co_return false;
   }
 
-  auto& msg = parser.get();
-  response.status = static_cast<int>(msg.result_int());
-  response.reason = std::string(msg.reason());
-  response.headers.clear();
-  for (const auto& field : msg) {
-    response.headers.push_back({std::string(field.name_string()), std::string(field.value())});
-  }
-  response.body = std::move(msg.body());
-  if (!msg.keep_alive() || parser.need_eof()) {
+  if (!parser.keep_alive() || parser.need_eof()) {
     // The server will close (or already did): this connection cannot carry another request.
     error_code ignored;
     c.socket().close(ignored);

@@ -7,6 +7,7 @@
 // io_context runs out of work exactly when no exchange is in flight and no timer is pending.
 #include "gt/beast_exchange_loop.hpp"
 
+#include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -24,15 +25,22 @@ namespace {
 
 // One exchange from start() until its `done` is called.
 struct Pending {
-  explicit Pending(net::io_context& ioc) : deadline(ioc) {}
-  std::uint64_t id = 0;
   HttpRequest request;
+  ExchangeLoop::Clock::time_point deadline;
   ExchangeLoop::Done done;
   bc::ExchangeState x;
   HttpResponse response;
   bool ok = false;        // the coroutine read a complete response
   bool finished = false;  // the coroutine has ended (the deadline no longer applies)
-  net::steady_timer deadline;
+  std::size_t slot = 0;   // its index in Impl::in_flight
+};
+
+// The keep-alive connections to one origin, most recently used last.
+struct Pool {
+  std::string scheme;
+  std::string host;
+  std::uint16_t port = 0;
+  std::vector<bc::ConnectionPtr> connections;
 };
 
 struct Timer {
@@ -49,16 +57,25 @@ struct BeastExchangeLoop::Impl {
   BeastExchangeLoopOptions options;
   std::shared_ptr<bc::TlsContext> tls;
   net::io_context ioc{1};
-  std::map<std::string, std::vector<bc::ConnectionPtr>> idle;  // by origin; most recent last
-  std::map<std::uint64_t, std::shared_ptr<Pending>> in_flight;
+  std::vector<Pool> idle;           // one per origin met, in the order met
+  std::vector<Pending*> in_flight;  // owned by their coroutines' completion handlers
   std::map<TimerId, Timer> timers;  // pending at() timers; cancel() erases
-  std::uint64_t next_exchange = 0;
   TimerId next_timer = 0;
   std::size_t opened = 0;
+  // One timer for every exchange's deadline, armed for the earliest (not one timer per
+  // exchange): a sweep stops the exchanges past theirs and re-arms for the next. It is cancelled
+  // when nothing is in flight, so that run() can return.
+  net::steady_timer sweep{ioc};
+  bool sweep_armed = false;
+  Clock::time_point sweep_at{};
+  std::uint64_t sweep_generation = 0;  // a wait whose generation is not this one is stale
 
-  bc::ConnectionPtr take_idle(const std::string& origin);
+  Pool& pool_for(const HttpRequest& request);
+  bc::ConnectionPtr take_idle(Pool& pool);
   net::awaitable<void> drive(std::shared_ptr<Pending> p);
   void finish(Pending& p, std::exception_ptr e);
+  void arm_sweep(Clock::time_point when);
+  void on_sweep();
 };
 
 BeastExchangeLoop::BeastExchangeLoop(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -80,15 +97,13 @@ ExchangeLoop::Clock::time_point BeastExchangeLoop::now() const {
 
 void BeastExchangeLoop::start(HttpRequest request, Clock::time_point deadline, Done done) {
   Impl& im = *impl_;
-  auto p = std::make_shared<Pending>(im.ioc);
-  p->id = ++im.next_exchange;
+  auto p = std::make_shared<Pending>();
   p->request = std::move(request);
+  p->deadline = deadline;
   p->done = std::move(done);
-  im.in_flight.emplace(p->id, p);
-  p->deadline.expires_at(deadline);
-  p->deadline.async_wait([p](const boost::system::error_code& ec) {
-    if (!ec && !p->finished) p->x.stop(TransportFailure::kTimeout);
-  });
+  p->slot = im.in_flight.size();
+  im.in_flight.push_back(p.get());
+  im.arm_sweep(deadline);
   // co_spawn may start the coroutine inline when called from a callback, but it never calls the
   // completion handler (and so `done`) from inside co_spawn.
   net::co_spawn(im.ioc, im.drive(p), [&im, p](std::exception_ptr e) { im.finish(*p, e); });
@@ -119,7 +134,7 @@ void BeastExchangeLoop::cancel(TimerId id) {
 
 void BeastExchangeLoop::abort_all() {
   // stop() completes nothing inline, so in_flight does not change while we iterate.
-  for (auto& [id, p] : impl_->in_flight) p->x.stop(TransportFailure::kInterrupted);
+  for (Pending* p : impl_->in_flight) p->x.stop(TransportFailure::kInterrupted);
 }
 
 void BeastExchangeLoop::run() {
@@ -133,17 +148,27 @@ std::size_t BeastExchangeLoop::connections_opened() const {
 
 std::size_t BeastExchangeLoop::idle_connections() const {
   std::size_t n = 0;
-  for (const auto& [origin, connections] : impl_->idle) n += connections.size();
+  for (const Pool& pool : impl_->idle) n += pool.connections.size();
   return n;
 }
 
-// The most recently used idle connection to `origin` that is still usable; closes the dead ones
+// The pool of `request`'s origin (scheme, host, port), made empty the first time. The proxy is
+// not part of the key: options.proxy is fixed per loop, so an origin always has the same route.
+// Compared field by field: no origin string is built per exchange.
+Pool& BeastExchangeLoop::Impl::pool_for(const HttpRequest& request) {
+  for (Pool& pool : idle) {
+    if (pool.port == request.port && pool.host == request.host && pool.scheme == request.scheme) {
+      return pool;
+    }
+  }
+  return idle.emplace_back(Pool{request.scheme, request.host, request.port, {}});
+}
+
+// The most recently used idle connection in `pool` that is still usable; closes the dead ones
 // met on the way. Null when there is none.
-bc::ConnectionPtr BeastExchangeLoop::Impl::take_idle(const std::string& origin) {
-  auto it = idle.find(origin);
-  if (it == idle.end()) return nullptr;
+bc::ConnectionPtr BeastExchangeLoop::Impl::take_idle(Pool& pool) {
   bc::ConnectionPtr found;
-  auto& connections = it->second;
+  auto& connections = pool.connections;
   while (!found && !connections.empty()) {
     bc::ConnectionPtr c = std::move(connections.back());
     connections.pop_back();
@@ -151,7 +176,6 @@ bc::ConnectionPtr BeastExchangeLoop::Impl::take_idle(const std::string& origin) 
     // written to it would be lost, so it is closed here instead.
     if (bc::reusable(*c)) found = std::move(c);
   }
-  if (connections.empty()) idle.erase(it);
   return found;
 }
 
@@ -163,9 +187,8 @@ net::awaitable<void> BeastExchangeLoop::Impl::drive(std::shared_ptr<Pending> p) 
     x.error = std::move(*refused);
     co_return;
   }
-  const std::string origin = bc::origin_of(request, options.proxy);
   bc::ConnectionPtr conn;
-  if (!request.fresh_connection) conn = take_idle(origin);
+  if (!request.fresh_connection) conn = take_idle(pool_for(request));
   if (!conn) {
     conn = bc::make_connection(ioc.get_executor(), *tls, request, options.proxy);
     const bc::Attach attach(x, *conn);
@@ -178,14 +201,17 @@ net::awaitable<void> BeastExchangeLoop::Impl::drive(std::shared_ptr<Pending> p) 
   p->ok = true;
   // After a failure (any co_return above) the connection is closed with `conn`: its state is
   // unknown. After a response it is pooled unless the response ended it.
-  if (bc::poolable(*conn)) idle[origin].push_back(std::move(conn));
+  // (pool_for again, not a reference kept from before: `idle` may have grown since.)
+  if (bc::poolable(*conn)) pool_for(request).connections.push_back(std::move(conn));
 }
 
 void BeastExchangeLoop::Impl::finish(Pending& p, std::exception_ptr e) {
   bc::note_exception(p.x, e);
   p.finished = true;
-  p.deadline.cancel();
-  in_flight.erase(p.id);  // the completion handler still holds `p`
+  // Out of in_flight (the completion handler still holds `p`): the last one takes its slot.
+  in_flight[p.slot] = in_flight.back();
+  in_flight[p.slot]->slot = p.slot;
+  in_flight.pop_back();
   Exchange out;
   out.finished = Clock::now();
   if (p.ok && !p.x.stopped()) {
@@ -198,6 +224,41 @@ void BeastExchangeLoop::Impl::finish(Pending& p, std::exception_ptr e) {
   }
   Done done = std::move(p.done);
   done(std::move(out));
+  // `done` may have started more; if it did not and nothing else is in flight, no deadline is
+  // left to watch.
+  if (in_flight.empty() && sweep_armed) {
+    sweep_armed = false;
+    ++sweep_generation;
+    sweep.cancel();
+  }
+}
+
+void BeastExchangeLoop::Impl::arm_sweep(Clock::time_point when) {
+  if (sweep_armed && sweep_at <= when) return;  // the sweep comes first and re-arms for this one
+  sweep_armed = true;
+  sweep_at = when;
+  const std::uint64_t generation = ++sweep_generation;
+  sweep.expires_at(when);  // ends the wait for a later time, whose handler is then stale
+  sweep.async_wait([this, generation](const boost::system::error_code& ec) {
+    if (ec || generation != sweep_generation) return;
+    sweep_armed = false;
+    on_sweep();
+  });
+}
+
+// Stops every exchange past its deadline and re-arms for the earliest of the others.
+void BeastExchangeLoop::Impl::on_sweep() {
+  const Clock::time_point now = Clock::now();
+  Clock::time_point next = Clock::time_point::max();
+  for (Pending* p : in_flight) {
+    if (p->finished || p->x.stopped()) continue;
+    if (p->deadline <= now) {
+      p->x.stop(TransportFailure::kTimeout);
+    } else {
+      next = std::min(next, p->deadline);
+    }
+  }
+  if (next != Clock::time_point::max()) arm_sweep(next);
 }
 
 }  // namespace gt

@@ -18,11 +18,11 @@
 // after any failure it is closed. Idle connections have no operation pending, so they do not keep
 // run() from returning; they stay open until reused, found dead, or the loop is destroyed.
 //
-// Each exchange has its own deadline timer covering resolve, connect, handshake, write and read;
-// when it expires the exchange is stopped (resolver cancelled, socket closed) and reports
-// kTimeout. abort_all() stops every exchange in flight the same way with kInterrupted. Either way
-// `done` is called once, from run(), after the exchange's operations have completed, and a stop
-// wins over a response that completed in the same instant.
+// Each exchange has its own deadline covering resolve, connect, handshake, write and read (one
+// loop timer watches the earliest); when it passes the exchange is stopped (resolver cancelled,
+// socket closed) and reports kTimeout. abort_all() stops every exchange in flight the same way with
+// kInterrupted. Either way `done` is called once, from run(), after the exchange's operations have
+// completed, and a stop wins over a response that completed in the same instant.
 //
 // Thread-safety: none. Every member function, and the loop's destruction, must happen on one
 // thread (callbacks run on it too). Destroying the loop with exchanges or timers pending drops

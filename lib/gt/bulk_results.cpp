@@ -1,6 +1,7 @@
 #include "gt/bulk_results.hpp"
 
 #include <boost/json.hpp>
+#include <charconv>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -46,23 +47,104 @@ std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
   return length;
 }
 
-// `s` with every byte that does not belong to a well-formed UTF-8 sequence replaced by U+FFFD, so
-// that what is written is always valid JSON text (Boost.JSON writes string bytes as they are).
-json::string utf8_string(std::string_view s) {
-  json::string out;
-  out.reserve(s.size());
-  for (std::size_t i = 0; i < s.size();) {
-    const std::size_t length = utf8_sequence_length(s, i);
-    if (length == 0) {
-      out.append("\xEF\xBF\xBD");
-      ++i;
-    } else {
-      out.append(s.substr(i, length));
-      i += length;
+// Appends `s` as a JSON string, as json::serialize writes one (\" \\ \b \t \n \f \r, \u00xx for the
+// other control characters, everything else as it is), except that every byte that does not
+// belong to a well-formed UTF-8 sequence becomes U+FFFD, so that the line is always valid JSON
+// text (Boost.JSON writes string bytes as they are). Runs of plain ASCII are copied whole: result
+// lines are written once per item of a bulk run.
+void append_json_string(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out += '"';
+  std::size_t i = 0;
+  while (i < s.size()) {
+    std::size_t plain = i;
+    while (plain < s.size()) {
+      const auto c = static_cast<unsigned char>(s[plain]);
+      if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') break;
+      ++plain;
     }
+    out.append(s.data() + i, plain - i);
+    i = plain;
+    if (i == s.size()) break;
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x80) {
+      const std::size_t length = utf8_sequence_length(s, i);
+      if (length == 0) {
+        out.append("\xEF\xBF\xBD");
+        ++i;
+      } else {
+        out.append(s.data() + i, length);
+        i += length;
+      }
+      continue;
+    }
+    out += '\\';
+    switch (c) {
+      case '"':
+      case '\\':
+        out += static_cast<char>(c);
+        break;
+      case '\b':
+        out += 'b';
+        break;
+      case '\t':
+        out += 't';
+        break;
+      case '\n':
+        out += 'n';
+        break;
+      case '\f':
+        out += 'f';
+        break;
+      case '\r':
+        out += 'r';
+        break;
+      default:
+        out.append("u00");
+        out += kHex[c >> 4];
+        out += kHex[c & 0xF];
+    }
+    ++i;
   }
-  return out;
+  out += '"';
 }
+
+// `"key":` then the value, with a comma before every member but the first.
+class LineWriter {
+ public:
+  explicit LineWriter(std::string& out) : out_(out) {}
+  void key(std::string_view k) {
+    if (!first_) out_ += ',';
+    first_ = false;
+    out_ += '"';
+    out_.append(k);
+    out_.append("\":");
+  }
+  void string(std::string_view k, std::string_view v) {
+    key(k);
+    append_json_string(out_, v);
+  }
+  void number(std::string_view k, std::uint64_t v) {
+    key(k);
+    char digits[24];
+    const auto end = std::to_chars(digits, digits + sizeof digits, v).ptr;
+    out_.append(digits, end);
+  }
+  void number(std::string_view k, int v) {
+    key(k);
+    char digits[16];
+    const auto end = std::to_chars(digits, digits + sizeof digits, v).ptr;
+    out_.append(digits, end);
+  }
+  void boolean(std::string_view k, bool v) {
+    key(k);
+    out_.append(v ? "true" : "false");
+  }
+
+ private:
+  std::string& out_;
+  bool first_ = true;
+};
 
 // At most 80 bytes of a line for a message: control characters out, not cut inside a character.
 std::string snippet(std::string_view line) {
@@ -189,29 +271,34 @@ ItemError item_error(const Error& error) {
 }
 
 std::string encode_result_line(const ItemResult& result) {
-  // json::object keeps insertion order, which is the documented key order.
-  json::object line;
-  line.emplace("index", static_cast<std::uint64_t>(result.index));
-  line.emplace("group", utf8_string(result.group));
-  line.emplace("outcome", outcome_name(result.outcome));
-  if (result.status != 0) line.emplace("status", result.status);
-  if (!result.id.empty()) line.emplace("id", utf8_string(result.id));
-  if (!result.topic.empty()) line.emplace("topic", utf8_string(result.topic));
-  if (result.attempts > 0) line.emplace("attempts", result.attempts);
-  if (result.reconciled) line.emplace("reconciled", true);
-  if (result.resent) line.emplace("resent", true);
+  // Written directly in the documented key order (the same bytes json::serialize gives for a
+  // json::object built in that order, without building one).
+  std::string out;
+  out.reserve(96 + result.group.size() + result.id.size() + result.topic.size());
+  out += '{';
+  LineWriter line(out);
+  line.number("index", static_cast<std::uint64_t>(result.index));
+  line.string("group", result.group);
+  line.string("outcome", outcome_name(result.outcome));
+  if (result.status != 0) line.number("status", result.status);
+  if (!result.id.empty()) line.string("id", result.id);
+  if (!result.topic.empty()) line.string("topic", result.topic);
+  if (result.attempts > 0) line.number("attempts", result.attempts);
+  if (result.reconciled) line.boolean("reconciled", true);
+  if (result.resent) line.boolean("resent", true);
   if (result.outcome == Outcome::kFailed || result.outcome == Outcome::kUnknown) {
-    json::object error;
+    line.key("error");
+    out += '{';
+    LineWriter error(out);
     const ItemError& e = result.error;
-    if (!e.code.empty()) error.emplace("code", utf8_string(e.code));
-    if (!e.message.empty()) error.emplace("message", utf8_string(e.message));
-    if (!e.request_id.empty()) error.emplace("requestId", utf8_string(e.request_id));
-    if (!e.client_request_id.empty()) {
-      error.emplace("clientRequestId", utf8_string(e.client_request_id));
-    }
-    line.emplace("error", std::move(error));
+    if (!e.code.empty()) error.string("code", e.code);
+    if (!e.message.empty()) error.string("message", e.message);
+    if (!e.request_id.empty()) error.string("requestId", e.request_id);
+    if (!e.client_request_id.empty()) error.string("clientRequestId", e.client_request_id);
+    out += '}';
   }
-  return json::serialize(line);
+  out += '}';
+  return out;
 }
 
 std::optional<ResumeEntry> ResumeSet::find(std::size_t index) const {

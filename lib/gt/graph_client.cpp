@@ -538,9 +538,7 @@ Error graph_error(const HttpResponse& response, const std::string& client_reques
 }
 
 std::string created_thread_id(const HttpResponse& response) {
-  if (auto decoded = decode_created_thread(response.body); decoded && !decoded->id.empty()) {
-    return decoded->id;
-  }
+  if (std::string id = decode_created_thread_id(response.body); !id.empty()) return id;
   return id_from_location(response.header("Location"));
 }
 

@@ -161,6 +161,27 @@ TEST_CASE("result: any string content gives a valid JSON line that parses back")
   }
 }
 
+TEST_CASE("result: strings are escaped byte for byte as Boost.JSON escapes them") {
+  std::string ascii;
+  for (int c = 0; c < 0x80; ++c) ascii += static_cast<char>(c);
+  const std::vector<std::string> strings = {
+      "",
+      "plain",
+      ascii,
+      "quote \" backslash \\ slash /",
+      "caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80",
+      "\xC2\x85 next line, \x7F del",
+      "\x1b[31mred\x1b[0m\r\n",
+  };
+  for (const std::string& s : strings) {
+    CAPTURE(s);
+    ItemResult r = created(0, "g", "id");
+    r.topic = s.empty() ? "x" : s;
+    const std::string expected = "\"topic\":" + json::serialize(json::string(r.topic)) + ",";
+    CHECK(encode_result_line(r).find(expected) != std::string::npos);
+  }
+}
+
 TEST_CASE("result: bytes that are not UTF-8 become U+FFFD, so the line stays valid JSON") {
   struct Case {
     std::string in;

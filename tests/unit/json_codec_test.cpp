@@ -426,6 +426,42 @@ TEST_CASE("decode_created_thread rejects a body that is not a JSON object") {
   }
 }
 
+TEST_CASE("decode_created_thread_id finds the id decode_created_thread finds") {
+  std::string deep;
+  for (int i = 0; i < 40; ++i) deep += "[";
+  for (int i = 0; i < 40; ++i) deep += "]";
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {R"({"@odata.context":"x","id":"AAQk==","topic":"T","uniqueSenders":["A"]})", "AAQk=="},
+      {" {\"id\" : \"a\\\"b\\u00e9\\/c\"}\n", "a\"b\xC3\xA9/c"},  // escapes decoded
+      {R"({"ID":"upper"})", "upper"},                             // any case, as find_ci
+      {R"({"\u0069d":"escaped key"})", "escaped key"},
+      {R"({"id":"first","id":"last"})", "last"},  // a duplicate: the last value
+      {R"({"Id":"a","id":"b","Id":"c"})", "c"},   // the first key, its last value
+      {R"({"Id":5,"id":"b"})", ""},               // the first key is not a string
+      {R"({"id":"a","id":null})", ""},
+      {R"({"id":{"id":"nested"}})", ""},
+      {R"({"x":{"id":"nested"},"y":["id","z"]})", ""},
+      {R"({"x":[{"id":"n"}],"id":"top"})", "top"},
+      {R"({"id":""})", ""},
+      {R"({"id":"a"} x)", ""},  // trailing bytes: not JSON
+      {R"({"id":"a",})", ""},   // trailing comma
+      {R"({"id":"a"/*c*/})", ""},
+      {"{\"id\":\"a\",\"t\":\"\xFF\"}", ""},      // invalid UTF-8 elsewhere
+      {"{\"id\":\"a\",\"d\":" + deep + "}", ""},  // deeper than json::parse allows
+      {R"(["id","a"])", ""},
+      {R"("id")", ""},
+      {"5", ""},
+      {"", ""},
+      {"{}", ""},
+  };
+  for (const auto& [body, id] : cases) {
+    CAPTURE(body);
+    const Result<CreatedThread> full = decode_created_thread(body);
+    CHECK((full ? full->id : std::string()) == id);
+    CHECK(decode_created_thread_id(body) == id);
+  }
+}
+
 TEST_CASE("decode_graph_error reads Graph's error envelope") {
   SUBCASE("as Graph sends it") {
     const auto e =
