@@ -216,7 +216,7 @@ TEST_CASE("e2e bulk: never more requests in flight than --concurrency") {
   CHECK(e.service.threads().size() == 15);
 }
 
-TEST_CASE("e2e bulk: a 429 pauses every worker for its Retry-After; each item created once") {
+TEST_CASE("e2e bulk: a 429 pauses every worker for its Retry-After, each item created once") {
   Emulator e;
   e.faults.script(5, Fault{.kind = FaultKind::kStatus, .status = 429, .retry_after = "1"});
   auto r = run(cli(e, {"--concurrency", "4"}), ndjson(40));
@@ -238,7 +238,7 @@ TEST_CASE("e2e bulk: a 429 pauses every worker for its Retry-After; each item cr
   CHECK(during <= 8);
 }
 
-TEST_CASE("e2e bulk: written without an answer is unknown, not sent again; exit 5") {
+TEST_CASE("e2e bulk: written without an answer is unknown, not sent again, exit 5") {
   Emulator e;
   e.faults.script(2, Fault{.kind = FaultKind::kDropAfterRead});
   auto r = run(cli(e, {"--concurrency", "1"}), ndjson(3));
@@ -288,7 +288,7 @@ TEST_CASE("e2e bulk: --reconcile sends once more what it cannot find, and says s
   CHECK(e.posts() == 2);
 }
 
-TEST_CASE("e2e bulk: --batch packs creates; per-item statuses come back in the lines") {
+TEST_CASE("e2e bulk: --batch packs creates, per-item statuses come back in the lines") {
   Emulator e(gt::emulator::ServiceOptions{.groups = {kGroup, kOtherGroup}});
   std::string input;
   for (int i = 0; i < 25; ++i) {
@@ -311,7 +311,7 @@ TEST_CASE("e2e bulk: --batch packs creates; per-item statuses come back in the l
   CHECK(e.service.threads().size() == 24);
 }
 
-TEST_CASE("e2e bulk: Ctrl-C finishes what is in flight, exits 130; --resume does the rest") {
+TEST_CASE("e2e bulk: Ctrl-C finishes what is in flight, exits 130, --resume does the rest") {
   Emulator e({}, {.latency = 100ms});
   gt::test::TempFile input(ndjson(60), ".ndjson");
   gt::test::TempFile results("", ".ndjson");

@@ -92,7 +92,7 @@ TEST_CASE("e2e: list -o ndjson streams one thread a line over every page") {
   CHECK(topics.out == "N4\nN3\nN2\nN1\nN0\n");
 }
 
-TEST_CASE("e2e: list --select asks the emulator for $select; recipients come back only then") {
+TEST_CASE("e2e: list --select asks the emulator for $select, recipients come back only then") {
   Emulator e;
   auto made = cli(e, {"create", "--group", kGroup, "--topic", "Sel", "--body", "b", "--to",
                       "Ops <ops@contoso.example>", "--cc", "cc@contoso.example", "-o", "id"});

@@ -75,7 +75,7 @@ TEST_CASE("e2e: reply adds a post and prints nothing") {
   CHECK(posts(e, id) == 3);
 }
 
-TEST_CASE("e2e: lock then unlock shows in get; a locked thread refuses replies") {
+TEST_CASE("e2e: lock then unlock shows in get, a locked thread refuses replies") {
   Emulator e;
   const std::string id = create(e, "Lock me");
   auto lock = cli(e, {"lock", "--group", kGroup, id});
@@ -93,7 +93,7 @@ TEST_CASE("e2e: lock then unlock shows in get; a locked thread refuses replies")
   CHECK(cli(e, {"get", "--group", kGroup, id}).out.find("\"isLocked\":false") != std::string::npos);
 }
 
-TEST_CASE("e2e: delete --yes removes the thread; get then exits 1 with 404") {
+TEST_CASE("e2e: delete --yes removes the thread, get then exits 1 with 404") {
   Emulator e;
   const std::string id = create(e, "Delete me");
   auto del = cli(e, {"delete", "--group", kGroup, id, "--yes"});

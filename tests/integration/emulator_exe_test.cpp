@@ -419,7 +419,7 @@ TEST_SUITE("emulator: server") {
     CHECK(h.service.threads().size() == 20);
   }
 
-  TEST_CASE("limits: oversized header is 431, oversized body 413, garbage 400; then closed") {
+  TEST_CASE("limits: oversized header is 431, oversized body 413, garbage 400, then closed") {
     ServerOptions options;
     options.max_header_bytes = 2048;
     options.max_body_bytes = 1024;
@@ -633,7 +633,7 @@ TEST_SUITE("emulator: server") {
     h.server->stop();  // idempotent
   }
 
-  TEST_CASE("stop() closes idle keep-alive connections; the destructor stops") {
+  TEST_CASE("stop() closes idle keep-alive connections, the destructor stops") {
     auto h = std::make_unique<Harness>();
     Tcp idle(h->port());
     REQUIRE(idle.send(create_request()));
@@ -644,7 +644,7 @@ TEST_SUITE("emulator: server") {
     CHECK(silent.wait_closed());
   }
 
-  TEST_CASE("received() keeps the last keep_received requests; 0 keeps none") {
+  TEST_CASE("received() keeps the last keep_received requests, 0 keeps none") {
     ServerOptions options;
     options.keep_received = 2;
     Harness h(std::move(options));

@@ -77,7 +77,7 @@ std::string field(const std::string& json, const std::string& name) {
 }  // namespace
 
 TEST_SUITE("emulator: executable sign-in") {
-  TEST_CASE("--user signs in with the password grant; --mfa-user is refused with AADSTS50076") {
+  TEST_CASE("--user signs in with the password grant, --mfa-user is refused with AADSTS50076") {
     Emulator e({"--user", "ada@contoso.example:pw1", "--mfa-user", "bob@contoso.example:pw2"});
     auto ok = e.token(
         "grant_type=password&client_id=c&scope=offline_access%20Group.ReadWrite.All"

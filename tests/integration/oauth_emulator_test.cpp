@@ -171,7 +171,7 @@ TEST_CASE("oauth/emulator: a declined device code ends the polling") {
   CHECK(tokens.error().code == "AADSTS65004");
 }
 
-TEST_CASE("oauth/emulator: refresh tokens rotate; the old one is then refused") {
+TEST_CASE("oauth/emulator: refresh tokens rotate, the old one is then refused") {
   Login login;
   auto oauth = login.client(kPublicClient, kTenant);
   auto first = oauth.password_grant(kAdele, kAdelePassword, kDelegated);

@@ -74,7 +74,7 @@ TEST_CASE("output: table on a terminal, json when piped, id on request") {
   }
 }
 
-TEST_CASE("--input JSON is sent as given; flags override the fields they name") {
+TEST_CASE("--input JSON is sent as given, flags override the fields they name") {
   TempFile input(
       R"({"topic":"From file","isLocked":true,"id":"old","preview":"p","posts":[{"body":{"contentType":"html","content":"<b>x</b>"}}]})",
       ".json");
@@ -458,7 +458,7 @@ TEST_CASE("--if-not-exists: a failed listing creates nothing and says what faile
         std::string::npos);
 }
 
-TEST_CASE("--if-not-exists: --dry-run shows the listing before the create; bulk input refused") {
+TEST_CASE("--if-not-exists: --dry-run shows the listing before the create, bulk input refused") {
   AppHarness h;
   CHECK(h.run({"create", "--group", kGroup, "--topic", "T", "--body", "B", "--if-not-exists",
                "--dry-run"}) == 0);

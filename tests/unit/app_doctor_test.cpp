@@ -115,7 +115,7 @@ TEST_CASE("doctor: without --group the group check is skipped, not failed") {
   CHECK(h.transport.requests.size() == 1);
 }
 
-TEST_CASE("doctor: a DNS failure stops the run with exit 4; later checks are skipped") {
+TEST_CASE("doctor: a DNS failure stops the run with exit 4, later checks are skipped") {
   AppHarness h;
   h.env.set("GRAPH_TOKEN", kDelegated);
   h.env.set("GRAPH_BASE_URL", "https://nonexistent.invalid");
@@ -238,7 +238,7 @@ TEST_CASE("doctor: 403 and 404 for the group are explained, with their exit code
   }
 }
 
-TEST_CASE("doctor: /me 401 stops the run (exit 3); /me 403 is only a warning") {
+TEST_CASE("doctor: /me 401 stops the run (exit 3), /me 403 is only a warning") {
   SUBCASE("401") {
     AppHarness h;
     h.env.set("GRAPH_TOKEN", kDelegated);

@@ -44,7 +44,7 @@ TEST_CASE("list prints the first page as a JSON array when piped") {
   CHECK(h.err.str().empty());  // the "more pages" note is for terminals only
 }
 
-TEST_CASE("list --all follows every next link; --top sets the page size") {
+TEST_CASE("list --all follows every next link, --top sets the page size") {
   AppHarness h;
   h.transport.respond(200, page({"a", "b"}, kNext)).respond(200, page({"c"}));
   CHECK(h.run(list_args({"--all", "--top", "2", "-o", "id"})) == 0);

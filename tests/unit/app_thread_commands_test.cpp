@@ -43,7 +43,7 @@ TEST_CASE("get sends GET for the encoded thread id and prints the thread") {
   CHECK(h.out.str() == std::string(kThreadJson) + "\n");
 }
 
-TEST_CASE("get -o id prints the id; -o table a row") {
+TEST_CASE("get -o id prints the id, -o table a row") {
   AppHarness id;
   id.transport.respond(200, kThreadJson);
   CHECK(id.run(args("get", {"-o", "id"})) == 0);
@@ -119,7 +119,7 @@ TEST_CASE("reply POSTs {post:{body}} to .../reply and prints nothing") {
   CHECK(h.out.str().empty());
 }
 
-TEST_CASE("reply reads --body-file - from stdin; text is the default content type") {
+TEST_CASE("reply reads --body-file - from stdin, text is the default content type") {
   AppHarness h;
   h.in.str("line 1\nline 2\n");
   h.transport.respond(202);
@@ -174,7 +174,7 @@ TEST_CASE("reply usage errors exit 2 and send nothing") {
   }
 }
 
-TEST_CASE("lock and unlock PATCH isLocked; -o id prints the id, otherwise nothing") {
+TEST_CASE("lock and unlock PATCH isLocked, -o id prints the id, otherwise nothing") {
   for (const bool lock : {true, false}) {
     AppHarness h;
     h.transport.respond(200, "{}");
@@ -221,7 +221,7 @@ TEST_CASE("delete without --yes when stdin is not a terminal refuses and sends n
   CHECK(h.err.str().find("--yes") != std::string::npos);
 }
 
-TEST_CASE("delete on a terminal asks; only y/yes deletes") {
+TEST_CASE("delete on a terminal asks, only y/yes deletes") {
   struct Case {
     const char* answer;
     int code;
@@ -241,7 +241,7 @@ TEST_CASE("delete on a terminal asks; only y/yes deletes") {
   }
 }
 
-TEST_CASE("delete: a 404 after a lost answer counts as deleted; a first 404 does not") {
+TEST_CASE("delete: a 404 after a lost answer counts as deleted, a first 404 does not") {
   AppHarness lost;
   lost.transport.fail(gt::TransportFailure::kConnectionLost, true, "reset").respond(404, kNotFound);
   CHECK(lost.run(args("delete", {"--yes"})) == 0);
@@ -263,7 +263,7 @@ TEST_CASE("delete: a 404 after a lost answer counts as deleted; a first 404 does
   CHECK(throttled.run(args("delete", {"--yes"})) == 1);
 }
 
-TEST_CASE("--dry-run prints each request and sends nothing; delete does not ask") {
+TEST_CASE("--dry-run prints each request and sends nothing, delete does not ask") {
   AppHarness h;
   h.in_is_tty = true;
   h.err_is_tty = true;
@@ -280,7 +280,7 @@ TEST_CASE("--dry-run prints each request and sends nothing; delete does not ask"
         std::string::npos);
 }
 
-TEST_CASE("global flags work after the thread commands; a missing command lists them") {
+TEST_CASE("global flags work after the thread commands, a missing command lists them") {
   AppHarness h;
   h.transport.respond(200, kThreadJson);
   CHECK(h.run({"get", "--group", kGroup, kThread, "--token", "tok", "-o", "id"}) == 0);

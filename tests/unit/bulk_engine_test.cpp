@@ -258,7 +258,7 @@ TEST_SUITE("bulk engine") {
     CHECK(gt::bulk_exit_code(run.engine->counts(), false) == 1);
   }
 
-  TEST_CASE("written without an answer: unknown, never sent again; others go on") {
+  TEST_CASE("written without an answer: unknown, never sent again, others go on") {
     Run run([](const gt::HttpRequest& r, std::size_t k) {
       if (topic_of(r) == "t3") return dropped_after_write();
       return created("id" + std::to_string(k));
@@ -293,7 +293,7 @@ TEST_SUITE("bulk engine") {
     CHECK(run.results.at(0).attempts == 3);
   }
 
-  TEST_CASE("a Graph error fails that item only; the worst code is the exit code") {
+  TEST_CASE("a Graph error fails that item only, the worst code is the exit code") {
     Run run([](const gt::HttpRequest& r, std::size_t k) {
       if (topic_of(r) == "t1") return status(400);
       if (topic_of(r) == "t2") return status(403);

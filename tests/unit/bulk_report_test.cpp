@@ -61,7 +61,7 @@ TEST_SUITE("bulk report") {
 }
 
 TEST_SUITE("bulk create (app)") {
-  TEST_CASE("a progress bar on a terminal's stderr, none otherwise; results on stdout") {
+  TEST_CASE("a progress bar on a terminal's stderr, none otherwise, results on stdout") {
     std::string input;
     for (int i = 0; i < 30; ++i) input += R"({"topic":"t)" + std::to_string(i) + R"("})" + "\n";
     gt::test::TempFile items(input, ".ndjson");
@@ -100,7 +100,7 @@ TEST_SUITE("bulk create (app)") {
     CHECK(h.out.str().empty());
   }
 
-  TEST_CASE("one thread in a pretty-printed file is a single create; --bulk makes it a line") {
+  TEST_CASE("one thread in a pretty-printed file is a single create, --bulk makes it a line") {
     gt::test::TempFile one(
         "{\n  \"topic\": \"T\",\n  \"posts\": [{\"body\": {\"content\": \"x\"}}]\n}\n", ".json");
     gt::test::AppHarness h;

@@ -134,7 +134,7 @@ TEST_SUITE("emulator: faults") {
     CHECK(got == expected);  // requests 3..10 drew exactly what they would have
   }
 
-  TEST_CASE("clear() forgets random faults too; randomize({}) turns them off") {
+  TEST_CASE("clear() forgets random faults too, randomize({}) turns them off") {
     FaultPlan plan;
     plan.randomize({.rate = 1, .faults = {kind("503")}, .seed = 1});
     plan.clear();

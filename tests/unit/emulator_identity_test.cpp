@@ -583,7 +583,7 @@ TEST_SUITE("emulator: identity device code") {
 // ================================================================================================
 
 TEST_SUITE("emulator: identity refresh token") {
-  TEST_CASE("each redemption rotates the refresh token; reusing one is invalid_grant") {
+  TEST_CASE("each redemption rotates the refresh token, reusing one is invalid_grant") {
     Identity id;
     const auto first =
         id.tokens(id.password(kAdele, kAdelePassword, "Group.ReadWrite.All offline_access"));

@@ -34,7 +34,7 @@ gt::HttpRequest request_with_client_id(std::string id) {
 }  // namespace
 
 TEST_SUITE("emulator: limits") {
-  TEST_CASE("parse_rate: N/s, N/min, N/h; everything else is a usage error") {
+  TEST_CASE("parse_rate: N/s, N/min, N/h, everything else is a usage error") {
     struct Case {
       const char* text;
       std::uint64_t requests;
@@ -136,7 +136,7 @@ TEST_SUITE("emulator: limits") {
     CHECK(limits.admit("k").verdict == Verdict::kAdmitted);
   }
 
-  TEST_CASE("concurrency is checked first; a concurrency refusal takes no token") {
+  TEST_CASE("concurrency is checked first, a concurrency refusal takes no token") {
     ManualClock clock;
     Limits limits({.max_concurrent = 1, .throttle = Rate{.requests = 2, .period = 1s}},
                   clock.now());
@@ -148,7 +148,7 @@ TEST_SUITE("emulator: limits") {
     CHECK(limits.admit("k").verdict == Verdict::kOverRate);
   }
 
-  TEST_CASE("idle keys are forgotten when the table grows; keys in flight are kept") {
+  TEST_CASE("idle keys are forgotten when the table grows, keys in flight are kept") {
     ManualClock clock;
     Limits limits({.max_concurrent = 1, .throttle = Rate{.requests = 1, .period = 1s}},
                   clock.now());

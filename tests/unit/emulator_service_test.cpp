@@ -340,7 +340,7 @@ TEST_SUITE("emulator: GraphService") {
     }
   }
 
-  TEST_CASE("GET /me names the token's user; app-only tokens get Graph's 400; expired 401") {
+  TEST_CASE("GET /me names the token's user, app-only tokens get Graph's 400, expired 401") {
     GraphService service({});
     auto me = [&](const std::string& token) {
       HttpRequest r = with_header(post("/v1.0/me", ""), "Authorization", "Bearer " + token);
@@ -613,7 +613,7 @@ TEST_SUITE("emulator: list threads") {
     CHECK(seen == newest_first);
   }
 
-  TEST_CASE("the default page size is 10; a full last page has no nextLink") {
+  TEST_CASE("the default page size is 10, a full last page has no nextLink") {
     struct Case {
       int threads;
       std::vector<std::size_t> page_sizes;
@@ -920,7 +920,7 @@ TEST_SUITE("emulator: single thread (GET PATCH DELETE)") {
     CHECK(service.threads().size() == 1);
   }
 
-  TEST_CASE("DELETE answers 204 without a body; the thread is gone") {
+  TEST_CASE("DELETE answers 204 without a body, the thread is gone") {
     GraphService service({});
     const std::string keep = create(service);
     const std::string gone = create(service);
@@ -1062,7 +1062,7 @@ TEST_SUITE("emulator: reply") {
     CHECK(stored->posts[0].received_date_time == "2026-11-27T15:12:44Z");
   }
 
-  TEST_CASE("microsoft.graph.reply works as reply does; 'Post' matches case-insensitively") {
+  TEST_CASE("microsoft.graph.reply works as reply does, 'Post' matches case-insensitively") {
     GraphService service({});
     const std::string id = create(service);
     CHECK(
@@ -1179,7 +1179,7 @@ HttpRequest operation(const std::string& op, const std::string& id) {
 }  // namespace
 
 TEST_SUITE("emulator: tokens") {
-  TEST_CASE("JWTs are held to Graph's rules per operation; opaque tokens may do everything") {
+  TEST_CASE("JWTs are held to Graph's rules per operation, opaque tokens may do everything") {
     struct Case {
       std::string name;
       std::string authorization;
@@ -1405,7 +1405,7 @@ TEST_SUITE("emulator: $batch") {
     CHECK(body_ids(answers[1]) == std::vector<std::string>{id});
   }
 
-  TEST_CASE("dependsOn runs a request after its dependencies; answers keep request order") {
+  TEST_CASE("dependsOn runs a request after its dependencies, answers keep request order") {
     GraphService service({});
     // "list" comes first but depends on "make", which comes last.
     const HttpResponse r = service.handle(batch(
@@ -1584,7 +1584,7 @@ TEST_SUITE("emulator: $batch") {
     CHECK(app_answers[1].status == 200);
   }
 
-  TEST_CASE("requests reach every endpoint; a string body is base64; a nested batch is 400") {
+  TEST_CASE("requests reach every endpoint, a string body is base64, a nested batch is 400") {
     GraphService service({});
     const std::string id = create(service);
     const std::string thread = "/groups/" + std::string(kGroup) + "/threads/" + encode_id(id);

@@ -197,7 +197,7 @@ TEST_SUITE("emulator: ThreadStore") {
     CHECK(ids_of(store.all()) == std::vector<std::string>{"a", "b", "c", "d", "x", "e", "f"});
   }
 
-  TEST_CASE("list pages through a group; only a page with more after it has a cursor") {
+  TEST_CASE("list pages through a group, only a page with more after it has a cursor") {
     struct Case {
       std::size_t top;
       std::vector<std::vector<std::string>> pages;
@@ -222,7 +222,7 @@ TEST_SUITE("emulator: ThreadStore") {
           PageCursor{.last_delivered_date_time = "2026-11-27T15:12:44Z", .delivery_sequence = 4});
   }
 
-  TEST_CASE("update changes a copy; identity and sequences stay; old versions stay as they were") {
+  TEST_CASE("update changes a copy, identity and sequences stay, old versions stay as they were") {
     ThreadStore store;
     const ThreadPtr before = store.insert(record("T1"));
     REQUIRE(before);
@@ -274,7 +274,7 @@ TEST_SUITE("emulator: ThreadStore") {
     CHECK(store.find(kGroup, "T1")->delivery_sequence == 1);
   }
 
-  TEST_CASE("a new delivery moves a thread to the front; keeping the order does not") {
+  TEST_CASE("a new delivery moves a thread to the front, keeping the order does not") {
     ThreadStore store;
     for (const std::string id : {"a", "b", "c"}) REQUIRE(store.insert(record(id)));
     auto touch = [&](const std::string& id, Touch how) {

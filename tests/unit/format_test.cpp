@@ -125,7 +125,7 @@ struct WidthCase {
   std::string expected;
 };
 
-TEST_CASE("table: with a width, preview then topic are shortened; the id never is") {
+TEST_CASE("table: with a width, preview then topic are shortened, the id never is") {
   const CreatedThread t = thread_of("ID1", "A fairly long topic here", "2024-05-01", true,
                                     "Preview text that goes on and on");
   const std::vector<WidthCase> cases = {

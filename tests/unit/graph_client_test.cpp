@@ -205,7 +205,7 @@ TEST_CASE("connection failures that persist end as network errors after the retr
   CHECK(r.error().message.find("after 4 attempts") != std::string::npos);
 }
 
-TEST_CASE("401 and 403 are authentication errors; other statuses are Graph errors") {
+TEST_CASE("401 and 403 are authentication errors, other statuses are Graph errors") {
   struct Case {
     int status;
     ErrorKind kind;
@@ -340,7 +340,7 @@ TEST_CASE("list: the first page is GET .../threads with $top and $select") {
   CHECK(gt::list_threads_request(f.options, "g", {}, "t", "c").target == "/v1.0/groups/g/threads");
 }
 
-TEST_CASE("list: a page decodes its threads and next link; the link is followed verbatim") {
+TEST_CASE("list: a page decodes its threads and next link, the link is followed verbatim") {
   Fixture f;
   const std::string next =
       "https://graph.microsoft.com/v1.0/groups/g/threads?$top=2&$skiptoken=X%2BY";

@@ -51,7 +51,7 @@ TEST_CASE("redact_body: form fields by name, every other field as sent") {
         "password=[redacted]");
 }
 
-TEST_CASE("redact_body: JSON secrets at any depth; a body without one stays byte for byte") {
+TEST_CASE("redact_body: JSON secrets at any depth, a body without one stays byte for byte") {
   const std::string answer =
       R"({"token_type":"Bearer","access_token":"AT-1","refresh_token":"RT-2",)"
       R"("nested":[{"id_token":"ID-3","keep":"x"}],"expires_in":3599})";

@@ -57,7 +57,7 @@ using Items = std::vector<std::string>;
 // ---------------------------------------------------------------------------------------------
 // NDJSON
 
-TEST_CASE("item reader: NDJSON lines are items; blank lines, CRLF and a BOM are tolerated") {
+TEST_CASE("item reader: NDJSON lines are items, blank lines, CRLF and a BOM are tolerated") {
   struct Case {
     const char* name;
     std::string input;

@@ -325,7 +325,7 @@ TEST_CASE("a success answer without an access token is kAuth and is not quoted")
   }
 }
 
-TEST_CASE("a device code answer is read; missing interval and expiry take RFC/Entra defaults") {
+TEST_CASE("a device code answer is read, missing interval and expiry take RFC/Entra defaults") {
   Fixture f;
   f.transport.respond(200, kDeviceCode)
       .respond(200, R"({"user_code":"U","device_code":"D","verification_url":"https://v"})")
@@ -536,7 +536,7 @@ TEST_CASE("temporarily_unavailable is retried whatever its status, with a fresh 
   CHECK(contains(f.log.str(), "temporarily_unavailable AADSTS90033  retry in 750 ms"));
 }
 
-TEST_CASE("429 waits for Retry-After on the clock; 503 and 504 are retried too") {
+TEST_CASE("429 waits for Retry-After on the clock, 503 and 504 are retried too") {
   Fixture f;
   f.transport.respond(429, "", {{"Retry-After", "2"}})
       .respond(503, "", {{"Retry-After", "1"}})
@@ -641,7 +641,7 @@ TEST_CASE("the verbose log has graph_client's attempt and status lines") {
 
 // ---- device code polling ------------------------------------------------------------------------
 
-TEST_CASE("device flow: pending, slow_down, then tokens; the interval grows by 5 s from then on") {
+TEST_CASE("device flow: pending, slow_down, then tokens, the interval grows by 5 s from then on") {
   Fixture f;
   std::vector<std::int64_t> slow_downs;
   SUBCASE("pending -> slow_down -> tokens") {
@@ -714,7 +714,7 @@ TEST_CASE("device flow: Ctrl-C during the wait is kInterrupted before any poll")
   CHECK(f.clock.sleeps == Sleeps{5s});
 }
 
-TEST_CASE("device flow: interval 0 polls at once; a server error between polls is retried") {
+TEST_CASE("device flow: interval 0 polls at once, a server error between polls is retried") {
   Fixture f;
   f.transport.respond(400, aad_error("authorization_pending", 70016, "pending"))
       .respond(503, "", {{"Retry-After", "1"}})

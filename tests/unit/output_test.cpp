@@ -39,7 +39,7 @@ const char* const kRich =
     R"("toRecipients":[{"emailAddress":{"name":"Ops","address":"ops@x.example"}},)"
     R"({"emailAddress":{"address":"b@x.example"}}],"ccRecipients":[]})";
 
-TEST_CASE("parse_output_format knows ndjson and tsv; every name round-trips") {
+TEST_CASE("parse_output_format knows ndjson and tsv, every name round-trips") {
   CHECK(parse_output_format("ndjson") == OutputFormat::kNdjson);
   CHECK(parse_output_format("tsv") == OutputFormat::kTsv);
   CHECK_FALSE(parse_output_format("csv"));
@@ -65,7 +65,7 @@ TEST_CASE("tsv: the table's columns, no header, no padding, empty for missing, o
         "C\tred\t\t\t\n");
 }
 
-TEST_CASE("--select columns: table headers and cells per property; tsv the same cells") {
+TEST_CASE("--select columns: table headers and cells per property, tsv the same cells") {
   const CreatedThread t = decoded(kRich);
   FormatOptions o;
   o.columns = {"id", "toRecipients", "ccRecipients", "uniqueSenders", "hasAttachments"};
@@ -76,7 +76,7 @@ TEST_CASE("--select columns: table headers and cells per property; tsv the same 
         "A1\tOps <ops@x.example>, b@x.example\t\tAda, Bob\tno\n");
 }
 
-TEST_CASE("parse_thread_select: canonical names; unknown, non-letter and repeated names fail") {
+TEST_CASE("parse_thread_select: canonical names, unknown, non-letter and repeated names fail") {
   auto ok = parse_thread_select("ID,topic,torecipients");
   REQUIRE(ok);
   CHECK(*ok == std::vector<std::string>{"id", "topic", "toRecipients"});
@@ -294,7 +294,7 @@ TEST_CASE("list --select sends $select and picks the table/tsv columns") {
   CHECK(h.out.str() == "A\to@x.example\ta\n");
 }
 
-TEST_CASE("list --select with an unknown property is a usage error; nothing is sent") {
+TEST_CASE("list --select with an unknown property is a usage error, nothing is sent") {
   AppHarness h;
   CHECK(h.run({"list", "--group", kGroup, "--token", "t", "--select", "id,subject"}) == 2);
   CHECK(h.transport.requests.empty());
@@ -303,7 +303,7 @@ TEST_CASE("list --select with an unknown property is a usage error; nothing is s
         std::string::npos);
 }
 
-TEST_CASE("list --jq runs over the whole array; with -o ndjson over each thread") {
+TEST_CASE("list --jq runs over the whole array, with -o ndjson over each thread") {
   AppHarness whole;
   whole.transport.respond(200, kPage).respond(200, kLastPage);
   CHECK(whole.run(list({"--jq", "map(.id) | join(\",\")"})) == 0);
@@ -353,7 +353,7 @@ TEST_CASE("--jq runtime error on get: exit 2, the message says what failed") {
   CHECK(h.err.str().find("--jq: Cannot index string") != std::string::npos);
 }
 
-TEST_CASE("create --jq .id prints the raw id; a runtime error says the thread was created") {
+TEST_CASE("create --jq .id prints the raw id, a runtime error says the thread was created") {
   AppHarness h;
   h.transport.respond(201, R"({"id":"AAQk=","topic":"T"})");
   CHECK(h.run({"create", "--group", kGroup, "--token", "t", "--topic", "T", "--body", "B", "--jq",
@@ -384,7 +384,7 @@ struct ActionCase {
   std::string action;
 };
 
-TEST_CASE("reply, lock, unlock, delete: nothing by default; every -o format and --jq") {
+TEST_CASE("reply, lock, unlock, delete: nothing by default, every -o format and --jq") {
   const std::vector<ActionCase> cases = {
       {"reply", 202, {"--body", "b"}, "replied"},
       {"lock", 200, {}, "locked"},
@@ -457,7 +457,7 @@ TEST_CASE("an invalid -o is a usage error naming --output and the valid values")
   CHECK(h.transports_made == 0);
 }
 
-TEST_CASE("bulk create: -o table/id/tsv refused before anything is read or sent; --jq per line") {
+TEST_CASE("bulk create: -o table/id/tsv refused before anything is read or sent, --jq per line") {
   for (const char* format : {"table", "id", "tsv"}) {
     CAPTURE(format);
     AppHarness h;

@@ -266,7 +266,7 @@ TEST_SUITE("token cache") {
           std::string::npos);
   }
 
-  TEST_CASE("remove_all deletes the file, even one load() refuses; missing is fine") {
+  TEST_CASE("remove_all deletes the file, even one load() refuses, missing is fine") {
     TempDir d;
     TokenCache cache(d.str());
     store(cache, {sample()});
@@ -281,7 +281,7 @@ TEST_SUITE("token cache") {
     CHECK_FALSE(std::filesystem::exists(d.str() + "/nowhere"));
   }
 
-  TEST_CASE("change returning false or an error writes nothing; the error comes back unchanged") {
+  TEST_CASE("change returning false or an error writes nothing, the error comes back unchanged") {
     TempDir d;
     TokenCache cache(d.str());
     store(cache, {sample()});
