@@ -246,7 +246,7 @@ TEST_SUITE("emulator: ThreadStore") {
   }
 
   TEST_CASE(
-      "update: an unknown thread is 404 ErrorItemNotFound; a refused change changes nothing") {
+      "update: an unknown thread is 404 ErrorItemNotFound, a refused change changes nothing") {
     ThreadStore store;
     REQUIRE(store.insert(record("T1")));
     bool called = false;

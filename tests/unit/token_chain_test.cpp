@@ -167,7 +167,7 @@ TEST_CASE("token chain: near expiry, the rotated refresh token is redeemed, not 
 }
 
 TEST_CASE(
-    "token chain: a refused rotated token falls back to the seed; a refused seed says what to do") {
+    "token chain: a refused rotated token falls back to the seed, a refused seed says what to do") {
   Fixture f;
   f.config.refresh_token = "seed";
   f.transport.respond(200, token_body(user_token("a@x.example", 10), "rotated", 10))
@@ -277,7 +277,7 @@ TEST_CASE("token chain: a federated token file is read at every use") {
 }
 
 TEST_CASE(
-    "token chain: the auth login cache is used and refreshed; a dead sign-in says to log in") {
+    "token chain: the auth login cache is used and refreshed, a dead sign-in says to log in") {
   Fixture f;
   REQUIRE(gt::TokenCache(f.dir.str())
               .transact([&](std::vector<gt::CachedAccount>& e) -> gt::Result<bool> {
