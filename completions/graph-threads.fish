@@ -37,9 +37,10 @@ complete -c graph-threads -s v -l verbose -d 'Log each attempt on stderr'
 complete -c graph-threads -l proxy -x -d 'HTTP proxy URL'
 complete -c graph-threads -l no-proxy -d 'Use no proxy, whatever the environment says'
 complete -c graph-threads -l jq -x -d 'Filter the JSON output with a jq expression'
+complete -c graph-threads -l debug -d 'Log every request and response in full, secrets redacted'
 
 # Flags of the commands
-set -l thread_commands "__fish_seen_subcommand_from create list get reply lock unlock delete"
+set -l thread_commands "__fish_seen_subcommand_from create list get reply lock unlock delete doctor"
 complete -c graph-threads -n $thread_commands -l group -x -d 'Id (GUID) of the Microsoft 365 group'
 
 set -l body "__fish_seen_subcommand_from create reply"
