@@ -74,7 +74,8 @@ struct Settings {
 // cloud. Both --base-url and --cloud on one command line is a usage error. Proxies: --proxy, else
 // the variables, unless --no-proxy (gt/proxy); the configuration for the Graph root's scheme must
 // be usable. Fails (kUsage) naming the flag or variable that is wrong, for a --jq program that does
-// not compile, and for --jq with -o table, id or tsv (jq filters JSON). Colour follows io.out_color.
+// not compile, and for --jq with -o table, id or tsv (jq filters JSON). Colour follows
+// io.out_color.
 Result<Settings> resolve_settings(const GlobalOptions& options, const Env& env, const Io& io);
 
 // The token, if any: --token, then --token-file (- reads stdin), then GRAPH_TOKEN. nullopt when

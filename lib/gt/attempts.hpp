@@ -8,8 +8,8 @@
 #pragma once
 
 #include <functional>
-#include <ostream>
 #include <optional>
+#include <ostream>
 #include <string>
 
 #include "gt/clock.hpp"

@@ -443,7 +443,8 @@ TEST_SUITE("emulator: identity device code") {
     CHECK(listed[0].user == kAdele);
   }
 
-  TEST_CASE("an enforced interval longer than the advertised one makes obedient clients slow down") {
+  TEST_CASE(
+      "an enforced interval longer than the advertised one makes obedient clients slow down") {
     IdentityOptions options = default_options();
     options.device_poll_interval = seconds(1);
     options.enforced_poll_interval = seconds(3);
