@@ -108,6 +108,27 @@ TEST_CASE("e2e: delete --yes removes the thread, get then exits 1 with 404") {
   CHECK(get.out.empty());
 }
 
+TEST_CASE("e2e: get, reply and lock retry a 404 right after a create, then succeed") {
+  Emulator e;
+  const std::string id = create(e, "Fresh");
+  // Graph may not know a new thread for a moment: the next request of each command is a 404.
+  const std::vector<std::vector<std::string>> commands = {
+      {"get", "--group", kGroup, id, "-o", "id"},
+      {"reply", "--group", kGroup, id, "--body", "second"},
+      {"lock", "--group", kGroup, id}};
+  for (const auto& args : commands) {
+    CAPTURE(args[0]);
+    e.faults.push(
+        {.kind = gt::emulator::FaultKind::kStatus, .status = 404, .code = "ErrorItemNotFound"});
+    const auto before = e.server.received().size();
+    auto r = cli(e, args);
+    CHECK(r.exit_code == 0);
+    CHECK(e.server.received().size() == before + 2);  // the 404, then the retry 1 s later
+  }
+  CHECK(posts(e, id) == 2);
+  CHECK(e.service.store().find(kGroup, id)->is_locked);
+}
+
 TEST_CASE("e2e: delete without --yes in a pipe is refused and sends nothing") {
   Emulator e;
   const std::string id = create(e, "Keep me");
