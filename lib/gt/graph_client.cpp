@@ -473,6 +473,20 @@ Result<HttpResponse> GraphClient::send_with_retries(
   return e;
 }
 
+namespace {
+
+// The first 200 bytes of `text` from the service, control characters (DEL included) blanked, for
+// quoting in a message or hint.
+std::string blanked_prefix(std::string_view text) {
+  std::string out(text.substr(0, 200));
+  for (char& c : out) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
+  }
+  return out;
+}
+
+}  // namespace
+
 Error graph_error(const HttpResponse& response, const std::string& client_request_id,
                   std::string_view what) {
   Error e;
@@ -490,10 +504,7 @@ Error graph_error(const HttpResponse& response, const std::string& client_reques
     detail = body->code;
     if (!body->message.empty()) detail += (detail.empty() ? "" : ": ") + body->message;
   } else if (!response.body.empty()) {
-    detail = response.body.substr(0, 200);
-    for (char& c : detail) {
-      if (static_cast<unsigned char>(c) < 0x20) c = ' ';
-    }
+    detail = blanked_prefix(response.body);
   }
   const std::string head = "could not " + std::string(what) + ": Graph answered " +
                            status_line(response) + (detail.empty() ? "" : ": " + detail);
@@ -524,10 +535,7 @@ Error graph_error(const HttpResponse& response, const std::string& client_reques
       if (response.status >= 300 && response.status < 400) {
         // Following a redirect would hand the bearer (and a POST body) to wherever Location
         // points; Graph does not redirect its API, so something in between is rewriting.
-        std::string location(response.header("Location").substr(0, 200));
-        for (char& c : location) {
-          if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
-        }
+        const std::string location = blanked_prefix(response.header("Location"));
         e.hint = "redirects are never followed, so the token is not sent to another host" +
                  (location.empty() ? std::string() : " (Location: " + location + ")") +
                  "; check --base-url/GRAPH_BASE_URL, or what a proxy or gateway is doing";
