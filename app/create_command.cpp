@@ -2,7 +2,6 @@
 
 #include <CLI/CLI.hpp>
 #include <ostream>
-#include <sstream>
 
 #include "app/bulk_create.hpp"
 #include "app/cli.hpp"
@@ -308,13 +307,9 @@ int run_create(const CreateOptions& o, const GlobalOptions& globals, Io& io, con
       const int pages = (*client)->pages_searched();
       // Not a warning: this is the outcome asked for. stdout still carries the thread, so
       // `-o id` gives the id either way; stderr says which way it went.
-      std::ostringstream id;  // written as -o id would: control characters from Graph removed
-      write_thread(id, **existing, OutputFormat::kId, {});
-      std::string shown = id.str();
-      if (!shown.empty() && shown.back() == '\n') shown.pop_back();
-      io.err << kProgram << ": not created: thread " << shown << " already has the topic \""
-             << thread->topic.value_or("") << "\" (found on page " << pages
-             << " of the group's threads)\n";
+      io.err << kProgram << ": not created: thread " << one_line((*existing)->id)
+             << " already has the topic \"" << thread->topic.value_or("") << "\" (found on page "
+             << pages << " of the group's threads)\n";
       write_thread(io.out, **existing, session->settings().output, session->settings().format);
       io.out.flush();
       return 0;

@@ -419,6 +419,10 @@ Result<std::vector<std::string>> parse_thread_select(std::string_view value) {
   return out;
 }
 
+std::string one_line(std::string_view text) {
+  return clean(text, Lines::kOne);
+}
+
 std::string paint(std::string_view text, std::string_view sgr, bool color) {
   if (!color || text.empty()) return std::string(text);
   return "\x1b[" + std::string(sgr) + "m" + std::string(text) + "\x1b[0m";

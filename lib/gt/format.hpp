@@ -100,6 +100,10 @@ void write_action(std::ostream& out, const ActionResult& result, OutputFormat fo
 // The JSON object of write_action, on one line.
 std::string action_json(const ActionResult& result);
 
+// `text` (from the service) on one line, as the table shows it: whitespace runs become one space,
+// control characters and the escape sequences they start are dropped, invalid UTF-8 is U+FFFD.
+std::string one_line(std::string_view text);
+
 // Wraps `text` in the SGR sequence `sgr` ("1" bold, "31" red, ...) when `color`, else returns it.
 std::string paint(std::string_view text, std::string_view sgr, bool color);
 
