@@ -18,11 +18,9 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/string.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/basic_parser.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/ssl/ssl_stream.hpp>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -145,8 +143,7 @@ class Connection {
   auto on_stream(Op&& op) {
     return secure ? op(*secure) : op(*plain);
   }
-  beast::tcp_stream& tcp() { return secure ? beast::get_lowest_layer(*secure) : *plain; }
-  tcp::socket& socket() { return tcp().socket(); }
+  tcp::socket& socket() { return secure ? secure->next_layer() : *plain; }
   // True if the peer has closed (or sent unsolicited bytes): not safe to reuse.
   bool looks_dead() {
     if (!socket().is_open()) return true;
@@ -163,9 +160,13 @@ class Connection {
   tcp::resolver resolver;            // used while opening; here so that stop() can cancel it
   std::optional<ProxyConfig> proxy;  // the HTTP proxy that tunnels to the origin; none: direct
   VerifyReport verify;  // filled by the verify callback during this connection's handshake
-  std::optional<beast::ssl_stream<beast::tcp_stream>> secure;
-  std::optional<beast::tcp_stream> plain;
+  // Asio's own TLS stream straight over the socket: Beast's ssl_stream and tcp_stream would add
+  // a buffer-flattening layer and per-operation timeout machinery that the schedulers' deadline
+  // timers make redundant.
+  std::optional<ssl::stream<tcp::socket>> secure;
+  std::optional<tcp::socket> plain;
   beast::flat_buffer buffer;  // one per connection: bytes read past a response stay for the next
+  std::string wire;           // the request being written; kept to reuse its allocation
 };
 
 void ConnectionDeleter::operator()(Connection* c) const noexcept {
@@ -332,7 +333,7 @@ net::awaitable<bool> open_tunnel(const HttpRequest& request, Connection& c, Exch
   head += "\r\n";
   error_code ec;
   auto token = net::redirect_error(net::use_awaitable, ec);
-  co_await net::async_write(c.tcp(), net::buffer(head), token);
+  co_await net::async_write(c.socket(), net::buffer(head), token);
   if (x.stopped() || ec == net::error::operation_aborted) co_return false;
   if (ec) {
     fail(x, TransportFailure::kConnectionLost,
@@ -345,7 +346,7 @@ net::awaitable<bool> open_tunnel(const HttpRequest& request, Connection& c, Exch
   http::response_parser<http::empty_body> parser;
   parser.header_limit(16 * 1024);
   parser.skip(true);
-  co_await http::async_read_header(c.tcp(), buffer, parser, token);
+  co_await http::async_read_header(c.socket(), buffer, parser, token);
   if (x.stopped() || ec == net::error::operation_aborted) co_return false;
   if (ec) {
     if (ec == http::error::end_of_stream || ec == net::error::eof ||
@@ -658,6 +659,7 @@ bool wire_request(const HttpRequest& request, std::string& out, ExchangeState& x
 class ResponseParser final : public http::basic_parser<false> {
  public:
   explicit ResponseParser(HttpResponse& out) : out_(out) {}
+  int status() const { return out_.status; }
 
  private:
   void on_request_impl(http::verb, beast::string_view, beast::string_view, int,
@@ -692,6 +694,50 @@ class ResponseParser final : public http::basic_parser<false> {
 // read, where Beast's default first read is 512 bytes.
 constexpr std::size_t kReadBufferBytes = 16 * 1024;
 
+// Reads one whole response from `s` into `parser`: what Beast's http::async_read_header followed
+// by http::async_read do (the same end-of-stream, limit and partial-message errors in `ec`), as
+// one loop of read_some and put, without their layers of composed operations around every read.
+// Bytes after the response stay in `buffer` for the next one. Sets x.status and moves x.phase to
+// kReadBody once the header is in.
+template <class Stream>
+net::awaitable<void> read_response(Stream& s, beast::flat_buffer& buffer, ResponseParser& parser,
+                                   ExchangeState& x, error_code& ec) {
+  for (;;) {
+    while (buffer.size() != 0) {
+      const std::size_t used = parser.put(buffer.data(), ec);
+      buffer.consume(used);
+      if (ec == http::error::need_more) {
+        ec = {};
+      } else if (ec) {
+        co_return;
+      }
+      if (x.phase == Phase::kReadHeader && parser.is_header_done()) {
+        x.status = parser.status();
+        x.phase = Phase::kReadBody;
+      }
+      if (parser.is_done()) co_return;
+      if (used == 0) break;  // the header is not complete yet: it needs more bytes
+    }
+    // As Beast sizes its reads: what the buffer has room for, at least 512 and at most 64 KiB.
+    const std::size_t room =
+        std::clamp<std::size_t>(buffer.capacity() - buffer.size(), 512, 64 * 1024);
+    const std::size_t n = co_await s.async_read_some(buffer.prepare(room),
+                                                     net::redirect_error(net::use_awaitable, ec));
+    buffer.commit(n);
+    if (ec == net::error::eof) {
+      // The peer closed: that ends a body delimited by the close, and is an error otherwise.
+      if (!parser.got_some()) {
+        ec = http::error::end_of_stream;
+        co_return;
+      }
+      ec = {};
+      parser.put_eof(ec);
+      co_return;
+    }
+    if (ec || x.stopped()) co_return;
+  }
+}
+
 }  // namespace
 
 net::awaitable<bool> exchange_over(const HttpRequest& request, Connection& c,
@@ -699,7 +745,7 @@ net::awaitable<bool> exchange_over(const HttpRequest& request, Connection& c,
                                    ExchangeState& x) {
   if (x.stopped()) co_return false;
   error_code ec;
-  std::string wire;
+  std::string& wire = c.wire;
   if (!wire_request(request, wire, x)) co_return false;
 
   x.phase = Phase::kWrite;
@@ -725,15 +771,10 @@ net::awaitable<bool> exchange_over(const HttpRequest& request, Connection& c,
   ResponseParser parser(response);
   parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
   parser.body_limit(limits.max_body_bytes);
+  parser.eager(true);
   if (c.buffer.capacity() < kReadBufferBytes) c.buffer.reserve(kReadBufferBytes);
   x.phase = Phase::kReadHeader;
-  co_await c.on_stream(
-      [&](auto& s) { return http::async_read_header(s, c.buffer, parser, token); });
-  if (!ec && !x.stopped()) {
-    x.status = response.status;
-    x.phase = Phase::kReadBody;
-    co_await c.on_stream([&](auto& s) { return http::async_read(s, c.buffer, parser, token); });
-  }
+  co_await c.on_stream([&](auto& s) { return read_response(s, c.buffer, parser, x, ec); });
   if (x.stopped() || ec == net::error::operation_aborted) co_return false;
   if (ec) {
     const std::string where = host_port(request);
