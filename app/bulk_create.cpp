@@ -184,11 +184,13 @@ void warn_dropped(Io& io, const std::set<std::string>& dropped) {
 }
 
 // Prints result lines, through --jq when given. A jq runtime error is kept (the first) and the
-// lines after it are printed unfiltered, so that no result is lost for --resume.
+// lines after it are printed unfiltered, so that no result is lost for --resume. Each line is
+// flushed unless `flush_each` is false (then the caller flushes).
 struct ResultPrinter {
   const Settings& settings;
   Io& io;
   std::optional<Error> jq_error;
+  bool flush_each = true;
 
   void operator()(const std::string& line) {
     if (settings.jq && !jq_error) {
@@ -197,7 +199,8 @@ struct ResultPrinter {
       jq_error = st.error();
       jq_error->message += " (this and later result lines are printed unfiltered)";
     }
-    io.out << line << '\n' << std::flush;
+    io.out << line << '\n';
+    if (flush_each) io.out.flush();
   }
 };
 
@@ -331,7 +334,8 @@ int run_bulk_create(const CreateOptions& o, OpenedInput& input, const ThreadOver
                                  ": creating many threads writes NDJSON result lines; use "
                                  "--output ndjson or json, or --jq to pick fields"));
   }
-  ResultPrinter print{settings, io, {}};
+  // Flushed once per turn of the exchange loop (its idle hook, below), not once per line.
+  ResultPrinter print{settings, io, {}, false};
   double max_rate = 0;
   if (!o.max_rate.empty()) {
     auto r = parse_max_rate(o.max_rate);
@@ -383,6 +387,10 @@ int run_bulk_create(const CreateOptions& o, OpenedInput& input, const ThreadOver
     loop = std::unique_ptr<ExchangeLoop>(
         std::make_unique<DebugExchangeLoop>(std::move(loop).value(), io.err));
   }
+  // Result lines written by one turn of the loop (often several: every response that arrived
+  // together) go out in one write, before the loop waits for anything: a crash or a kill still
+  // leaves every item whose result was known before the last wait on record for --resume.
+  (*loop)->set_idle_hook([&io] { io.out.flush(); });
 
   BulkOptions options;
   options.graph = session.client_options();
@@ -414,12 +422,7 @@ int run_bulk_create(const CreateOptions& o, OpenedInput& input, const ThreadOver
             if (!raw) return std::nullopt;
             return maker.make(*raw);
           },
-          .emit =
-              [&](const ItemResult& r) {
-                // Flushed line by line: a crash or a kill leaves every finished item on record
-                // for --resume.
-                print(encode_result_line(r));
-              },
+          .emit = [&](const ItemResult& r) { print(encode_result_line(r)); },
           .bearer = [&]() -> Result<std::string> {
             if (renewal.due()) {
               auto fresh = session.token("create threads", TokenUse::kDelegatedOnly);

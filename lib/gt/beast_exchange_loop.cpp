@@ -69,6 +69,7 @@ struct BeastExchangeLoop::Impl {
   bool sweep_armed = false;
   Clock::time_point sweep_at{};
   std::uint64_t sweep_generation = 0;  // a wait whose generation is not this one is stale
+  std::function<void()> idle_hook;     // set_idle_hook's
 
   Pool& pool_for(const HttpRequest& request);
   bc::ConnectionPtr take_idle(Pool& pool);
@@ -138,8 +139,25 @@ void BeastExchangeLoop::abort_all() {
 }
 
 void BeastExchangeLoop::run() {
-  impl_->ioc.restart();
-  impl_->ioc.run();
+  net::io_context& ioc = impl_->ioc;
+  ioc.restart();
+  const std::function<void()>& hook = impl_->idle_hook;
+  if (!hook) {
+    ioc.run();
+    return;
+  }
+  // run_one() waits for the next handler and runs it; poll() then runs every handler that is
+  // ready by now (including completions the reactor has just found) without waiting: together
+  // one turn of the loop. The io_context stops when it runs out of work.
+  while (ioc.run_one() != 0) {
+    ioc.poll();
+    hook();
+  }
+  hook();
+}
+
+void BeastExchangeLoop::set_idle_hook(std::function<void()> fn) {
+  impl_->idle_hook = std::move(fn);
 }
 
 std::size_t BeastExchangeLoop::connections_opened() const {

@@ -62,6 +62,7 @@ class BeastExchangeLoop final : public ExchangeLoop {
   void cancel(TimerId id) override;
   void abort_all() override;
   void run() override;
+  void set_idle_hook(std::function<void()> fn) override;
   std::size_t connections_opened() const override;
 
   // Idle keep-alive connections in the pool now, over all origins (for tests).

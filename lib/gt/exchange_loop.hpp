@@ -64,6 +64,13 @@ class ExchangeLoop {
   // Runs callbacks until nothing is in flight and no timer is pending.
   virtual void run() = 0;
 
+  // Calls `fn` from run() each time every callback that was ready has run and the loop is about
+  // to wait for more (after a turn of the loop), and once before run() returns. For work that is
+  // cheaper done once per turn than once per callback, such as flushing output that callbacks
+  // buffered: it is never left waiting while the loop blocks. Replaces any earlier hook; an
+  // empty `fn` removes it.
+  virtual void set_idle_hook(std::function<void()> fn) = 0;
+
   // Connections opened so far (for tests of the pool and for the summary).
   virtual std::size_t connections_opened() const = 0;
 };

@@ -69,6 +69,7 @@ class DebugExchangeLoop final : public ExchangeLoop {
   void cancel(TimerId id) override { inner_->cancel(id); }
   void abort_all() override { inner_->abort_all(); }
   void run() override { inner_->run(); }
+  void set_idle_hook(std::function<void()> fn) override { inner_->set_idle_hook(std::move(fn)); }
   std::size_t connections_opened() const override { return inner_->connections_opened(); }
 
  private:

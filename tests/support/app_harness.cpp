@@ -32,6 +32,7 @@ class BorrowedLoop final : public ExchangeLoop {
   void cancel(TimerId id) override { l_.cancel(id); }
   void abort_all() override { l_.abort_all(); }
   void run() override { l_.run(); }
+  void set_idle_hook(std::function<void()> fn) override { l_.set_idle_hook(std::move(fn)); }
   std::size_t connections_opened() const override { return l_.connections_opened(); }
 
  private:

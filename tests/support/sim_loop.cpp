@@ -78,7 +78,14 @@ void SimLoop::run() {
     std::function<void()> fn = std::move(it->second);
     events_.erase(it);
     fn();
+    if (events_.empty() || events_.begin()->first.first > now_) idle();
   }
+  if (events_.empty()) idle();
+}
+
+void SimLoop::idle() {
+  ++idle_calls_;
+  if (idle_hook_) idle_hook_();
 }
 
 }  // namespace gt::test

@@ -43,6 +43,9 @@ class SimLoop final : public ExchangeLoop {
   void cancel(TimerId id) override;
   void abort_all() override;
   void run() override;
+  // Called when the events of one virtual instant have all run (and when run() ends).
+  void set_idle_hook(std::function<void()> fn) override { idle_hook_ = std::move(fn); }
+  std::size_t idle_calls() const { return idle_calls_; }
   std::size_t connections_opened() const override { return connections_; }
 
   // Runs `fn` when the virtual clock reaches `when` (for tests that interrupt mid-run).
@@ -70,6 +73,9 @@ class SimLoop final : public ExchangeLoop {
   Clock::time_point now_;
   TimerId next_id_ = 1;
   std::multimap<std::pair<Clock::time_point, TimerId>, std::function<void()>> events_;
+  void idle();
+  std::function<void()> idle_hook_;
+  std::size_t idle_calls_ = 0;
   std::map<TimerId, decltype(events_)::iterator> by_id_;
   std::map<TimerId, Pending> in_flight_;
   std::vector<Record> records_;
