@@ -270,9 +270,9 @@ struct BulkEngine::Impl {
     return std::nullopt;
   }
 
-  void begin_attempt(Item* item, const std::string& crid) {
+  void begin_attempt(Item* item, std::string crid) {
     if (++item->attempts > 1) ++counts.retries;
-    item->crid = crid;
+    item->crid = std::move(crid);
     if (options.reconcile) {
       const auto wall = deps.wall_now() - options.reconcile_slack;
       item->written_after = timestamp_key(utc_timestamp(wall));
@@ -282,8 +282,8 @@ struct BulkEngine::Impl {
   void start_single(Item* item) {
     auto bearer = bearer_or_fail({item});
     if (!bearer) return;
-    const std::string crid = deps.new_request_id();
-    begin_attempt(item, crid);
+    begin_attempt(item, deps.new_request_id());
+    const std::string& crid = item->crid;  // stays this attempt's until the answer is handled
     HttpRequest req = create_thread_request_json(options.graph, item->work.group,
                                                  item->work.body_json, *bearer, crid);
     if (deps.verbose) {  // built only for -v: this runs for every request
@@ -295,7 +295,7 @@ struct BulkEngine::Impl {
     ++counts.in_flight;
     ++counts.requests;
     deps.loop.start(
-        std::move(req), now() + options.request_timeout, [this, item, crid](Exchange ex) {
+        std::move(req), now() + options.request_timeout, [this, item](Exchange ex) {
           --requests_in_flight;
           --counts.in_flight;
           if (ex.ok) {
@@ -303,7 +303,7 @@ struct BulkEngine::Impl {
               log("< " + status_line(ex.response) + "  item " + std::to_string(item->work.index));
             }
             adapt(ex.response.status);
-            on_answer(item, ex.response, crid);
+            on_answer(item, ex.response, item->crid);
           } else {
             log("< " + std::string(failure_name(ex.error.failure)) + ": " + ex.error.message +
                 "  item " + std::to_string(item->work.index));
