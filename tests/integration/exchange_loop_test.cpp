@@ -542,3 +542,37 @@ TEST_CASE("exchange loop: destroying the loop with work pending calls nothing ba
   CHECK(o.calls == 0);
   CHECK_FALSE(timer_ran);
 }
+
+TEST_CASE("exchange loop: the idle hook runs after the callbacks of a turn and before run() returns") {
+  LiveServer s;
+  auto loop = make_loop();
+  std::vector<std::string> events;
+  loop->set_idle_hook([&] { events.push_back("idle"); });
+  for (int i = 0; i < 3; ++i) {
+    loop->start(create_request(s), loop->now() + 30s, [&](gt::Exchange e) {
+      events.push_back(e.ok ? "done" : "failed: " + e.error.message);
+    });
+  }
+  loop->run();
+  REQUIRE(std::count(events.begin(), events.end(), "done") == 3);
+  // Nothing a callback leaves for the hook is still waiting when run() returns.
+  CHECK(events.back() == "idle");
+  // Each callback is followed by an idle call before the loop waits again: with the server
+  // answering one request at a time here or all at once, "done" is never the last of a turn.
+  for (std::size_t i = 0; i + 1 < events.size(); ++i) {
+    if (events[i] == "done") {
+      const auto next_idle = std::find(events.begin() + static_cast<std::ptrdiff_t>(i) + 1,
+                                       events.end(), "idle");
+      CHECK(next_idle != events.end());
+    }
+  }
+
+  // An empty hook removes it.
+  loop->set_idle_hook({});
+  const std::size_t before = events.size();
+  Outcome o;
+  loop->start(create_request(s), loop->now() + 30s, record_into(o));
+  loop->run();
+  CHECK(o.e.ok);
+  CHECK(events.size() == before);
+}

@@ -478,3 +478,60 @@ TEST_CASE("--if-not-exists: --dry-run shows the listing before the create, bulk 
   CHECK(bulk.transport.requests.empty());
   CHECK(bulk.err.str().find("--if-not-exists works for one thread") != std::string::npos);
 }
+
+namespace {
+
+// Records what has been written at every flush (sync) of the stream it backs.
+class FlushRecorder final : public std::streambuf {
+ public:
+  std::string text;
+  std::vector<std::string> at_flush;
+
+ protected:
+  int_type overflow(int_type c) override {
+    if (!traits_type::eq_int_type(c, traits_type::eof())) text.push_back(traits_type::to_char_type(c));
+    return traits_type::not_eof(c);
+  }
+  std::streamsize xsputn(const char* s, std::streamsize n) override {
+    text.append(s, static_cast<std::size_t>(n));
+    return n;
+  }
+  int sync() override {
+    at_flush.push_back(text);
+    return 0;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("bulk create: result lines go out once per turn of the loop, before it waits") {
+  AppHarness h;
+  FlushRecorder recorder;
+  std::streambuf* const original = static_cast<std::ostream&>(h.out).rdbuf(&recorder);
+  // Items 0 and 1 are answered at 10 ms, items 2 and 3 at 30 ms (virtual time).
+  h.sim_server = [](const gt::HttpRequest&, std::size_t n) {
+    gt::test::SimReply r;
+    r.latency = std::chrono::milliseconds(n < 2 ? 10 : 30);
+    r.response.status = 201;
+    r.response.body = R"({"id":"sim-)" + std::to_string(n) + R"("})";
+    return r;
+  };
+  std::string items;
+  for (int i = 0; i < 4; ++i) {
+    items += R"({"topic":"t)" + std::to_string(i) + R"(","posts":[{"body":{"content":"x"}}]})" + "\n";
+  }
+  h.in.str(items);
+  REQUIRE(h.run(create_args({"--input", "-", "--concurrency", "4"})) == 0);
+  const auto lines = [](const std::string& s) { return std::count(s.begin(), s.end(), '\n'); };
+  CHECK(lines(recorder.text) == 4);
+  // Flushed whole lines only, and the first two together: the turn at 10 ms ended with one
+  // flush of both results (one write), before the loop waited for the answers at 30 ms.
+  std::vector<long> flushed;
+  for (const std::string& snapshot : recorder.at_flush) {
+    CHECK((snapshot.empty() || snapshot.back() == '\n'));
+    const long n = lines(snapshot);
+    if (n != 0 && (flushed.empty() || n != flushed.back())) flushed.push_back(n);
+  }
+  CHECK(flushed == std::vector<long>{2, 4});
+  static_cast<std::ostream&>(h.out).rdbuf(original);
+}
