@@ -460,64 +460,52 @@ error_code direct_error(SSL* s, int ret) {
   return ec;
 }
 
-// Waits until the socket is ready for what SSL asked for (WANT_READ or WANT_WRITE). False with
-// `ec` set when the wait failed (closed by stop(): operation_aborted) or SSL failed otherwise.
-net::awaitable<bool> direct_wait(Connection& c, int ret, error_code& ec) {
-  SSL* s = c.ssl();
-  const int e = SSL_get_error(s, ret);
-  if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
-    ec = direct_error(s, ret);
-    co_return false;
-  }
-  co_await c.socket().async_wait(
-      e == SSL_ERROR_WANT_READ ? tcp::socket::wait_read : tcp::socket::wait_write,
-      net::redirect_error(net::use_awaitable, ec));
-  co_return !ec;
-}
-
 // OpenSSL's error queue must be empty before an I/O call for SSL_get_error to be right; it is
 // cleared after every failure here, so only what other code left behind needs clearing.
 void clear_stale_errors() {
   if (ERR_peek_error() != 0) ERR_clear_error();
 }
 
-// Writes all of `data` over a direct connection; returns the bytes SSL accepted (whole records).
-net::awaitable<std::size_t> direct_write(Connection& c, std::string_view data, error_code& ec) {
-  SSL* s = c.ssl();
-  std::size_t done = 0;
-  while (done < data.size()) {
-    clear_stale_errors();
-    std::size_t n = 0;
-    const int ret = SSL_write_ex(s, data.data() + done, data.size() - done, &n);
-    if (ret == 1) {
-      done += n;
-    } else if (!co_await direct_wait(c, ret, ec)) {
-      co_return done;
-    }
+// One SSL_write_ex or SSL_read_ex on a direct connection. Plain functions, not coroutines: the
+// exchange waits on the socket itself when `want` says so, and no coroutine frame is made per
+// call.
+struct DirectStep {
+  std::size_t n = 0;  // bytes written or read
+  int want = 0;       // SSL_ERROR_WANT_READ or SSL_ERROR_WANT_WRITE: wait for that, then retry
+  error_code ec;      // the call failed otherwise
+};
+
+DirectStep direct_step(SSL* s, int ret, std::size_t n) {
+  DirectStep step;
+  if (ret == 1) {
+    step.n = n;
+    return step;
   }
-  co_return done;
+  const int e = SSL_get_error(s, ret);
+  if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+    step.want = e;
+  } else {
+    step.ec = direct_error(s, ret);
+  }
+  return step;
 }
 
-// Reads what is available (at least one byte) over a direct connection. When SSL holds nothing
-// unread it waits for the socket first: right after a request the answer cannot be there yet,
-// and trying would cost a read(2) that fails with EAGAIN on every exchange.
-net::awaitable<std::size_t> direct_read_some(Connection& c, net::mutable_buffer into,
-                                             error_code& ec) {
-  SSL* s = c.ssl();
-  bool waited = false;
-  for (;;) {
-    if (!waited && SSL_has_pending(s) == 0) {
-      co_await c.socket().async_wait(tcp::socket::wait_read,
-                                     net::redirect_error(net::use_awaitable, ec));
-      if (ec) co_return 0;
-    }
-    clear_stale_errors();
-    std::size_t n = 0;
-    const int ret = SSL_read_ex(s, into.data(), into.size(), &n);
-    if (ret == 1) co_return n;
-    if (!co_await direct_wait(c, ret, ec)) co_return 0;
-    waited = true;
-  }
+DirectStep direct_write_once(SSL* s, std::string_view data) {
+  clear_stale_errors();
+  std::size_t n = 0;
+  const int ret = SSL_write_ex(s, data.data(), data.size(), &n);
+  return direct_step(s, ret, n);
+}
+
+DirectStep direct_read_once(SSL* s, net::mutable_buffer into) {
+  clear_stale_errors();
+  std::size_t n = 0;
+  const int ret = SSL_read_ex(s, into.data(), into.size(), &n);
+  return direct_step(s, ret, n);
+}
+
+tcp::socket::wait_type wait_for(int want) {
+  return want == SSL_ERROR_WANT_READ ? tcp::socket::wait_read : tcp::socket::wait_write;
 }
 
 }  // namespace
@@ -807,48 +795,28 @@ class ResponseParser final : public http::basic_parser<false> {
 // read, where Beast's default first read is 512 bytes.
 constexpr std::size_t kReadBufferBytes = 16 * 1024;
 
-// Reads one whole response from `s` into `parser`: what Beast's http::async_read_header followed
-// by http::async_read do (the same end-of-stream, limit and partial-message errors in `ec`), as
-// one loop of read_some and put, without their layers of composed operations around every read.
-// Bytes after the response stay in `buffer` for the next one. Sets x.status and moves x.phase to
-// kReadBody once the header is in.
-// `read_some(mutable_buffer, error_code&)` returns an awaitable of the bytes read.
-template <class ReadSome>
-net::awaitable<void> read_response(ReadSome read_some, beast::flat_buffer& buffer,
-                                   ResponseParser& parser, ExchangeState& x, error_code& ec) {
-  for (;;) {
-    while (buffer.size() != 0) {
-      const std::size_t used = parser.put(buffer.data(), ec);
-      buffer.consume(used);
-      if (ec == http::error::need_more) {
-        ec = {};
-      } else if (ec) {
-        co_return;
-      }
-      if (x.phase == Phase::kReadHeader && parser.is_header_done()) {
-        x.status = parser.status();
-        x.phase = Phase::kReadBody;
-      }
-      if (parser.is_done()) co_return;
-      if (used == 0) break;  // the header is not complete yet: it needs more bytes
-    }
-    // As Beast sizes its reads: what the buffer has room for, at least 512 and at most 64 KiB.
-    const std::size_t room =
-        std::clamp<std::size_t>(buffer.capacity() - buffer.size(), 512, 64 * 1024);
-    const std::size_t n = co_await read_some(buffer.prepare(room), ec);
-    buffer.commit(n);
-    if (ec == net::error::eof) {
-      // The peer closed: that ends a body delimited by the close, and is an error otherwise.
-      if (!parser.got_some()) {
-        ec = http::error::end_of_stream;
-        co_return;
-      }
+// Feeds what `buffer` holds to `parser` (consuming what it used; bytes after the response stay
+// for the next one). Sets x.status and moves x.phase to kReadBody once the header is in. True
+// when the response is complete or `ec` is set (a parse error or limit); false when the parser
+// needs more bytes.
+bool parse_buffered(beast::flat_buffer& buffer, ResponseParser& parser, ExchangeState& x,
+                    error_code& ec) {
+  while (buffer.size() != 0) {
+    const std::size_t used = parser.put(buffer.data(), ec);
+    buffer.consume(used);
+    if (ec == http::error::need_more) {
       ec = {};
-      parser.put_eof(ec);
-      co_return;
+    } else if (ec) {
+      return true;
     }
-    if (ec || x.stopped()) co_return;
+    if (x.phase == Phase::kReadHeader && parser.is_header_done()) {
+      x.status = parser.status();
+      x.phase = Phase::kReadBody;
+    }
+    if (parser.is_done()) return true;
+    if (used == 0) break;  // the header is not complete yet: it needs more bytes
   }
+  return false;
 }
 
 }  // namespace
@@ -866,7 +834,15 @@ net::awaitable<bool> exchange_over(const HttpRequest& request, Connection& c,
   auto token = net::redirect_error(net::use_awaitable, ec);
   std::size_t written = 0;
   if (c.direct) {
-    written = co_await direct_write(c, wire, ec);
+    // SSL_write_ex accepts whole records; with the socket's buffer free it takes it all at once.
+    while (written < wire.size()) {
+      const DirectStep step = direct_write_once(c.ssl(), std::string_view(wire).substr(written));
+      written += step.n;
+      ec = step.ec;
+      if (ec) break;
+      if (step.want) co_await c.socket().async_wait(wait_for(step.want), token);
+      if (ec) break;
+    }
   } else {
     written = co_await c.on_stream(
         [&](auto& s) { return net::async_write(s, net::buffer(wire), token); });
@@ -892,18 +868,43 @@ net::awaitable<bool> exchange_over(const HttpRequest& request, Connection& c,
   parser.eager(true);
   if (c.buffer.capacity() < kReadBufferBytes) c.buffer.reserve(kReadBufferBytes);
   x.phase = Phase::kReadHeader;
-  if (c.direct) {
-    const auto read_some = [&c](net::mutable_buffer into, error_code& e) {
-      return direct_read_some(c, into, e);
-    };
-    co_await read_response(read_some, c.buffer, parser, x, ec);
-  } else {
-    co_await c.on_stream([&](auto& s) {
-      const auto read_some = [&s](net::mutable_buffer into, error_code& e) {
-        return s.async_read_some(into, net::redirect_error(net::use_awaitable, e));
-      };
-      return read_response(read_some, c.buffer, parser, x, ec);
-    });
+  // What Beast's http::async_read_header and async_read do (the same end-of-stream, limit and
+  // partial-message errors), as one loop of reads and parser.put() in this coroutine, without
+  // their layers of composed operations around every read.
+  while (!parse_buffered(c.buffer, parser, x, ec) && !x.stopped()) {
+    // As Beast sizes its reads: what the buffer has room for, at least 512 and at most 64 KiB.
+    const std::size_t room =
+        std::clamp<std::size_t>(c.buffer.capacity() - c.buffer.size(), 512, 64 * 1024);
+    const net::mutable_buffer into = c.buffer.prepare(room);
+    std::size_t n = 0;
+    if (c.direct) {
+      // When SSL holds nothing unread, wait for the socket before reading: right after the
+      // request the answer cannot be there yet, and trying would be a read(2) failing EAGAIN.
+      int want = SSL_has_pending(c.ssl()) == 0 ? SSL_ERROR_WANT_READ : 0;
+      for (;;) {
+        if (want) co_await c.socket().async_wait(wait_for(want), token);
+        if (ec) break;
+        const DirectStep step = direct_read_once(c.ssl(), into);
+        n = step.n;
+        ec = step.ec;
+        want = step.want;
+        if (!want) break;
+      }
+    } else {
+      n = co_await c.on_stream([&](auto& s) { return s.async_read_some(into, token); });
+    }
+    c.buffer.commit(n);
+    if (ec == net::error::eof) {
+      // The peer closed: that ends a body delimited by the close, and is an error otherwise.
+      if (!parser.got_some()) {
+        ec = http::error::end_of_stream;
+        break;
+      }
+      ec = {};
+      parser.put_eof(ec);
+      break;
+    }
+    if (ec) break;
   }
   if (x.stopped() || ec == net::error::operation_aborted) co_return false;
   if (ec) {
