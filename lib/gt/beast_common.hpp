@@ -39,7 +39,8 @@ Result<std::shared_ptr<TlsContext>> make_tls_context(const std::string& cacert_f
 
 // One connection to one origin: a TCP socket (to the origin, or to the HTTP proxy that tunnels to
 // it), TLS on top for https, and the read buffer that carries bytes read past one response over
-// to the next (keep-alive). Opaque; see below.
+// to the next (keep-alive). Asio's TLS stream performs the handshake; after it, OpenSSL reads and
+// writes the socket directly (no memory BIOs in between). Opaque; see below.
 class Connection;
 struct ConnectionDeleter {
   void operator()(Connection* c) const noexcept;  // closes the socket
