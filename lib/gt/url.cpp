@@ -1,5 +1,6 @@
 #include "gt/url.hpp"
 
+#include <array>
 #include <boost/url/parse.hpp>
 #include <boost/url/url_view.hpp>
 #include <cctype>
@@ -164,24 +165,31 @@ const char* graph_root(Cloud cloud) {
 namespace {
 
 // RFC 3986's unreserved bytes: A-Z a-z 0-9 - . _ ~
-constexpr bool is_unreserved(unsigned char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-         c == '.' || c == '_' || c == '~';
-}
+constexpr std::array<bool, 256> kUnreserved = [] {
+  std::array<bool, 256> table{};
+  for (int c = 0; c < 256; ++c) {
+    table[c] = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+               c == '-' || c == '.' || c == '_' || c == '~';
+  }
+  return table;
+}();
 
 // encode_path_segment, appended to `out`: runs of bytes that stay as they are are copied at once.
 void append_path_segment(std::string& out, std::string_view segment) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   const bool only_dots = !segment.empty() && segment.find_first_not_of('.') == std::string::npos;
+  if (only_dots) {  // "." and ".." would climb: every dot is encoded
+    for (std::size_t i = 0; i < segment.size(); ++i) out += "%2E";
+    return;
+  }
   std::size_t run = 0;  // start of the bytes not yet copied
   for (std::size_t i = 0; i < segment.size(); ++i) {
     const auto c = static_cast<unsigned char>(segment[i]);
-    if (is_unreserved(c) && !(c == '.' && only_dots)) continue;
+    if (kUnreserved[c]) continue;
     out.append(segment.data() + run, i - run);
     run = i + 1;
-    out += '%';
-    out += kHex[c >> 4];
-    out += kHex[c & 0x0f];
+    const char escape[3] = {'%', kHex[c >> 4], kHex[c & 0x0f]};
+    out.append(escape, sizeof escape);
   }
   out.append(segment.data() + run, segment.size() - run);
 }
