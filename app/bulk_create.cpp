@@ -141,7 +141,6 @@ struct ItemMaker {
   BulkWork make(const RawItem& raw) {
     BulkWork w;
     w.index = raw.index;
-    w.group = options.group;
     if (resume) {
       if (auto earlier = resume->find(raw.index)) {
         ItemResult r;
@@ -156,22 +155,26 @@ struct ItemMaker {
     }
     auto item = decode_bulk_item(raw, options.group);
     if (!item) {
+      w.group = options.group;
       w.ready = failed_item(raw.index, options.group, item.error());
       return w;
     }
-    w.group = item->group;
+    w.group = std::move(item->group);
     for (const auto& p : item->dropped) {
       if (dropped.size() < 32) dropped.insert(p);
     }
-    const std::string where =
-        "item " + std::to_string(raw.index) + " (line " + std::to_string(raw.line) + "): ";
-    auto thread = finish_thread(std::move(item->thread), overrides, where);
+    // The item's name is spelled only for a message, which is rare: finish_thread's message is
+    // the same with the name put in front of it as with the name passed in.
+    auto thread = finish_thread(std::move(item->thread), overrides, "");
     if (!thread) {
-      w.ready = failed_item(raw.index, w.group, thread.error());
+      Error error = std::move(thread).error();
+      error.message.insert(
+          0, "item " + std::to_string(raw.index) + " (line " + std::to_string(raw.line) + "): ");
+      w.ready = failed_item(raw.index, w.group, error);
       return w;
     }
-    w.topic = thread->topic.value_or("");
     w.body_json = encode_thread_request(*thread);
+    w.topic = std::move(thread->topic).value_or("");
     return w;
   }
 };

@@ -44,20 +44,38 @@ void GraphClient::log(const std::string& line) {
 
 namespace {
 
+// A request with the headers every Graph request carries, in this order: Authorization,
+// Content-Type (when it sends a JSON body), Accept, client-request-id, User-Agent. Each header is
+// built in place, once: this runs for every request of a bulk run.
 HttpRequest base_request(const GraphClientOptions& options, std::string method, std::string target,
-                         std::string_view bearer, const std::string& client_request_id) {
+                         std::string_view bearer, const std::string& client_request_id,
+                         bool json_body = false) {
+  static constexpr std::string_view kBearer = "Bearer ";
   HttpRequest req;
   req.method = std::move(method);
   req.scheme = options.base.scheme;
   req.host = options.base.host;
   req.port = options.base.port;
   req.target = std::move(target);
-  req.headers = {
-      {"Authorization", "Bearer " + std::string(bearer)},
-      {"Accept", "application/json"},
-      {"client-request-id", client_request_id},
-      {"User-Agent", options.user_agent},
-  };
+  req.headers.reserve(5);
+  Header& authorization = req.headers.emplace_back(Header{"Authorization", {}});
+  authorization.value.reserve(kBearer.size() + bearer.size());
+  authorization.value += kBearer;
+  authorization.value += bearer;
+  if (json_body) req.headers.push_back({"Content-Type", "application/json"});
+  req.headers.push_back({"Accept", "application/json"});
+  req.headers.push_back({"client-request-id", client_request_id});
+  req.headers.push_back({"User-Agent", options.user_agent});
+  return req;
+}
+
+// base_request with a JSON body.
+HttpRequest json_request(const GraphClientOptions& options, std::string method, std::string target,
+                         std::string body, std::string_view bearer,
+                         const std::string& client_request_id) {
+  HttpRequest req =
+      base_request(options, std::move(method), std::move(target), bearer, client_request_id, true);
+  req.body = std::move(body);
   return req;
 }
 
@@ -90,22 +108,15 @@ HttpRequest create_thread_request(const GraphClientOptions& options, std::string
 HttpRequest create_thread_request_json(const GraphClientOptions& options, std::string_view group_id,
                                        std::string body_json, std::string_view bearer,
                                        const std::string& client_request_id) {
-  HttpRequest req =
-      base_request(options, "POST", threads_path(options.base, options.api_version, group_id),
-                   bearer, client_request_id);
-  req.headers.insert(req.headers.begin() + 1, {"Content-Type", "application/json"});
-  req.body = std::move(body_json);
-  return req;
+  return json_request(options, "POST", threads_path(options.base, options.api_version, group_id),
+                      std::move(body_json), bearer, client_request_id);
 }
 
 HttpRequest batch_request(const GraphClientOptions& options, std::string body,
                           std::string_view bearer, const std::string& client_request_id) {
-  HttpRequest req = base_request(options, "POST",
-                                 options.base.path_prefix + "/" + options.api_version + "/$batch",
-                                 bearer, client_request_id);
-  req.headers.insert(req.headers.begin() + 1, {"Content-Type", "application/json"});
-  req.body = std::move(body);
-  return req;
+  return json_request(options, "POST",
+                      options.base.path_prefix + "/" + options.api_version + "/$batch",
+                      std::move(body), bearer, client_request_id);
 }
 
 HttpRequest list_threads_request(const GraphClientOptions& options, std::string_view group_id,
@@ -134,24 +145,18 @@ HttpRequest get_thread_request(const GraphClientOptions& options, std::string_vi
 HttpRequest reply_request(const GraphClientOptions& options, std::string_view group_id,
                           std::string_view thread_id, const Post& post, std::string_view bearer,
                           const std::string& client_request_id) {
-  HttpRequest req =
-      base_request(options, "POST",
-                   thread_path(options.base, options.api_version, group_id, thread_id) + "/reply",
-                   bearer, client_request_id);
-  req.headers.insert(req.headers.begin() + 1, {"Content-Type", "application/json"});
-  req.body = encode_reply_request(post);
-  return req;
+  return json_request(
+      options, "POST",
+      thread_path(options.base, options.api_version, group_id, thread_id) + "/reply",
+      encode_reply_request(post), bearer, client_request_id);
 }
 
 HttpRequest lock_thread_request(const GraphClientOptions& options, std::string_view group_id,
                                 std::string_view thread_id, bool is_locked, std::string_view bearer,
                                 const std::string& client_request_id) {
-  HttpRequest req = base_request(
-      options, "PATCH", thread_path(options.base, options.api_version, group_id, thread_id), bearer,
-      client_request_id);
-  req.headers.insert(req.headers.begin() + 1, {"Content-Type", "application/json"});
-  req.body = encode_lock_request(is_locked);
-  return req;
+  return json_request(options, "PATCH",
+                      thread_path(options.base, options.api_version, group_id, thread_id),
+                      encode_lock_request(is_locked), bearer, client_request_id);
 }
 
 HttpRequest delete_thread_request(const GraphClientOptions& options, std::string_view group_id,

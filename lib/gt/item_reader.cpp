@@ -580,7 +580,6 @@ bool looks_like_envelope(const json::object& object) {
 
 Result<BulkItem> decode_bulk_item(const RawItem& raw, std::string_view default_group) {
   if (!raw.error.empty()) return Error::usage(raw.error);
-  const std::string source = item_label_of(raw.index, raw.line);
   BulkItem out;
   out.index = raw.index;
   out.line = raw.line;
@@ -597,6 +596,8 @@ Result<BulkItem> decode_bulk_item(const RawItem& raw, std::string_view default_g
       return out;
     }
   }
+  // Only an item that is not the common case needs its name for messages.
+  const std::string source = item_label_of(raw.index, raw.line);
 
   json::error_code ec;
   const json::value parsed = json::parse(raw.text, ec);

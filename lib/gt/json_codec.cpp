@@ -1,11 +1,13 @@
 #include "gt/json_codec.hpp"
 
 #include <algorithm>
+#include <array>
 #include <boost/json.hpp>
 #include <boost/json/basic_parser_impl.hpp>
 #include <charconv>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <set>
 #include <string>
 #include <string_view>
@@ -33,25 +35,15 @@ std::string lower(std::string_view s) {
 }
 
 bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return ascii_lower(x) == ascii_lower(y);
-         });
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (a[i] != b[i] && ascii_lower(a[i]) != ascii_lower(b[i])) return false;
+  }
+  return true;
 }
 
 std::string_view to_std(json::string_view s) {
   return {s.data(), s.size()};
-}
-
-std::string member_path(std::string_view base, std::string_view key) {
-  if (base.empty()) return std::string(key);
-  std::string out(base);
-  out += '.';
-  out += key;
-  return out;
-}
-
-std::string index_path(std::string_view base, std::size_t index) {
-  return std::string(base) + "[" + std::to_string(index) + "]";
 }
 
 // Removes control characters (C0, DEL, C1) and cuts at a code point boundary, for quoting text
@@ -83,11 +75,6 @@ std::string printable_snippet(std::string_view s, std::size_t max_bytes) {
 // ---------------------------------------------------------------------------------------------
 // Parsing with positions.
 
-struct ParseOutcome {
-  json::value value;
-  std::string error;  // "line L, column C: what"; empty on success
-};
-
 std::string position_of(std::string_view text, std::size_t offset) {
   std::size_t line = 1;
   std::size_t column = 1;
@@ -118,107 +105,245 @@ std::string describe_parse_error(const json::error_code& ec, std::string_view te
   return ec.message();
 }
 
-ParseOutcome parse_with_position(std::string_view text) {
-  ParseOutcome out;
-  json::stream_parser parser;
-  json::error_code ec;
-  const std::size_t consumed = parser.write(text.data(), text.size(), ec);
-  std::size_t offset = consumed;
-  if (!ec) {
-    parser.finish(ec);
-    offset = text.size();
-  }
-  if (ec) {
-    out.error = position_of(text, offset) + ": " + describe_parse_error(ec, text, offset);
-    return out;
-  }
-  out.value = parser.release();
-  return out;
-}
-
-// A json::object silently keeps only the last of two equal keys, so duplicates are found in a
-// separate pass over the parse events. Keys are compared case-insensitively because Graph treats
-// "Topic" and "topic" as the same property.
+// A json::object silently keeps only the last of two equal keys, so duplicates are found from the
+// parse events (DocumentHandler passes them on). Keys are compared case-insensitively because
+// Graph treats "Topic" and "topic" as the same property.
+//
+// This runs for every item of a bulk run, so it allocates nothing in the common case: the keys of
+// the open objects live in one reused text buffer (a stack: an object's keys are dropped when it
+// closes), a key is compared with its object's earlier keys by a linear scan (objects with more
+// than kMaxScannedKeys keys get a set instead), and a path is spelled only for a duplicate.
 class DuplicateKeyFinder {
  public:
-  static constexpr std::size_t max_array_size = static_cast<std::size_t>(-1);
-  static constexpr std::size_t max_object_size = static_cast<std::size_t>(-1);
-  static constexpr std::size_t max_string_size = static_cast<std::size_t>(-1);
-  static constexpr std::size_t max_key_size = static_cast<std::size_t>(-1);
+  // Storage kept from one document to the next (see parse_thread_document).
+  struct Scratch {
+    struct Key {
+      std::size_t offset = 0;  // in `text`
+      std::size_t size = 0;
+    };
+    struct Frame {
+      bool is_array = false;
+      std::size_t index = 0;      // arrays: the element being parsed
+      std::size_t first_key = 0;  // objects: where its keys start in `keys`
+      // objects with many keys: their lower-cased keys, for a lookup that stays fast
+      std::unique_ptr<std::set<std::string>> many;
+    };
+    std::vector<Frame> frames;
+    std::vector<Key> keys;  // the keys of every open object, outermost first
+    std::string text;       // their text, and the key being read at the end
+  };
 
-  std::vector<std::string> duplicates;  // paths of the second and later occurrences
+  static constexpr std::size_t kMaxScannedKeys = 32;
+
+  explicit DuplicateKeyFinder(Scratch& scratch) : s_(scratch) {
+    s_.frames.clear();
+    s_.keys.clear();
+    s_.text.clear();
+  }
+
+  std::vector<std::string> found;  // paths of the second and later occurrences
+
+  // The parse events, as DocumentHandler passes them on.
+  void object_begin() { open(false); }
+  void array_begin() { open(true); }
+  void end() {  // of an object or an array
+    Scratch::Frame& frame = s_.frames.back();
+    s_.keys.resize(frame.first_key);
+    s_.text.resize(open_text_end());
+    s_.frames.pop_back();
+    value_done();
+  }
+  void key_part(json::string_view s) { s_.text.append(s.data(), s.size()); }
+  void key(json::string_view s) {
+    s_.text.append(s.data(), s.size());
+    const std::size_t offset = open_text_end();
+    const std::string_view key(s_.text.data() + offset, s_.text.size() - offset);
+    const bool duplicate = seen_before(s_.frames.back(), key);
+    // Recorded either way: it is its object's current key, which a path names.
+    s_.keys.push_back({offset, key.size()});
+    if (duplicate) found.push_back(current_path());
+  }
+  void value_done() {  // a string, number, true, false or null; or the end of an object or array
+    if (!s_.frames.empty() && s_.frames.back().is_array) ++s_.frames.back().index;
+  }
+
+ private:
+  // Where the text of the next key starts: after the last recorded key's.
+  std::size_t open_text_end() const {
+    if (s_.keys.empty()) return 0;
+    return s_.keys.back().offset + s_.keys.back().size;
+  }
+
+  // Whether `key` (the last key read, at the end of the text) equals an earlier key of `frame`,
+  // ignoring ASCII case.
+  bool seen_before(Scratch::Frame& frame, std::string_view key) {
+    const std::size_t count = s_.keys.size() - frame.first_key;
+    if (frame.many) return !frame.many->insert(lower(key)).second;
+    for (std::size_t i = frame.first_key; i < s_.keys.size(); ++i) {
+      const Scratch::Key& k = s_.keys[i];
+      if (iequals(std::string_view(s_.text.data() + k.offset, k.size), key)) return true;
+    }
+    if (count + 1 > kMaxScannedKeys) {
+      frame.many = std::make_unique<std::set<std::string>>();
+      for (std::size_t i = frame.first_key; i < s_.keys.size(); ++i) {
+        const Scratch::Key& k = s_.keys[i];
+        frame.many->insert(lower(std::string_view(s_.text.data() + k.offset, k.size)));
+      }
+      frame.many->insert(lower(key));
+    }
+    return false;
+  }
+
+  void open(bool is_array) {
+    Scratch::Frame& frame = s_.frames.emplace_back();
+    frame.is_array = is_array;
+    frame.first_key = s_.keys.size();
+  }
+  // ".key" for each enclosing object (its current key: the last one before the keys of the
+  // frame nested in it) and "[i]" for each array, without the '.' of a top-level object.
+  std::string current_path() const {
+    std::string path;
+    for (std::size_t f = 0; f < s_.frames.size(); ++f) {
+      const Scratch::Frame& frame = s_.frames[f];
+      if (frame.is_array) {
+        path += '[';
+        path += std::to_string(frame.index);
+        path += ']';
+        continue;
+      }
+      const std::size_t end =
+          f + 1 < s_.frames.size() ? s_.frames[f + 1].first_key : s_.keys.size();
+      const Scratch::Key& k = s_.keys[end - 1];
+      if (f > 0) path += '.';
+      path.append(s_.text.data() + k.offset, k.size);
+    }
+    return path;
+  }
+
+  Scratch& s_;
+};
+
+// The one pass over a thread document: builds its json::value exactly as json::stream_parser does
+// (the same value_stack calls) and, from the same events, finds its duplicate keys.
+class DocumentHandler {
+ public:
+  static constexpr std::size_t max_object_size = json::object::max_size();
+  static constexpr std::size_t max_array_size = json::array::max_size();
+  static constexpr std::size_t max_key_size = json::string::max_size();
+  static constexpr std::size_t max_string_size = json::string::max_size();
+
+  DocumentHandler(DuplicateKeyFinder::Scratch& scratch, unsigned char* stack,
+                  std::size_t stack_size)
+      : duplicates(scratch), st(json::storage_ptr(), stack, stack_size) {}
+
+  DuplicateKeyFinder duplicates;
+  json::value_stack st;
 
   bool on_document_begin(json::error_code&) { return true; }
   bool on_document_end(json::error_code&) { return true; }
-  bool on_object_begin(json::error_code&) { return open(false); }
-  bool on_object_end(std::size_t, json::error_code&) { return close(); }
-  bool on_array_begin(json::error_code&) { return open(true); }
-  bool on_array_end(std::size_t, json::error_code&) { return close(); }
+  bool on_object_begin(json::error_code&) {
+    duplicates.object_begin();
+    return true;
+  }
+  bool on_object_end(std::size_t n, json::error_code&) {
+    st.push_object(n);
+    duplicates.end();
+    return true;
+  }
+  bool on_array_begin(json::error_code&) {
+    duplicates.array_begin();
+    return true;
+  }
+  bool on_array_end(std::size_t n, json::error_code&) {
+    st.push_array(n);
+    duplicates.end();
+    return true;
+  }
   bool on_key_part(json::string_view s, std::size_t, json::error_code&) {
-    key_.append(s.data(), s.size());
+    st.push_chars(s);
+    duplicates.key_part(s);
     return true;
   }
   bool on_key(json::string_view s, std::size_t, json::error_code&) {
-    key_.append(s.data(), s.size());
-    Frame& frame = frames_.back();
-    frame.selector = "." + key_;
-    if (!frame.seen.insert(lower(key_)).second) duplicates.push_back(current_path());
-    key_.clear();
+    st.push_key(s);
+    duplicates.key(s);
     return true;
   }
-  bool on_string_part(json::string_view, std::size_t, json::error_code&) { return true; }
-  bool on_string(json::string_view, std::size_t, json::error_code&) { return value_done(); }
+  bool on_string_part(json::string_view s, std::size_t, json::error_code&) {
+    st.push_chars(s);
+    return true;
+  }
+  bool on_string(json::string_view s, std::size_t, json::error_code&) {
+    st.push_string(s);
+    return scalar();
+  }
   bool on_number_part(json::string_view, json::error_code&) { return true; }
-  bool on_int64(std::int64_t, json::string_view, json::error_code&) { return value_done(); }
-  bool on_uint64(std::uint64_t, json::string_view, json::error_code&) { return value_done(); }
-  bool on_double(double, json::string_view, json::error_code&) { return value_done(); }
-  bool on_bool(bool, json::error_code&) { return value_done(); }
-  bool on_null(json::error_code&) { return value_done(); }
+  bool on_int64(std::int64_t i, json::string_view, json::error_code&) {
+    st.push_int64(i);
+    return scalar();
+  }
+  bool on_uint64(std::uint64_t u, json::string_view, json::error_code&) {
+    st.push_uint64(u);
+    return scalar();
+  }
+  bool on_double(double d, json::string_view, json::error_code&) {
+    st.push_double(d);
+    return scalar();
+  }
+  bool on_bool(bool b, json::error_code&) {
+    st.push_bool(b);
+    return scalar();
+  }
+  bool on_null(json::error_code&) {
+    st.push_null();
+    return scalar();
+  }
   bool on_comment_part(json::string_view, json::error_code&) { return true; }
   bool on_comment(json::string_view, json::error_code&) { return true; }
 
  private:
-  struct Frame {
-    bool is_array = false;
-    std::size_t index = 0;
-    std::string selector;  // ".key" or "[i]" of the child being parsed
-    std::set<std::string> seen;
-  };
-
-  bool open(bool is_array) {
-    Frame frame;
-    frame.is_array = is_array;
-    if (is_array) frame.selector = "[0]";
-    frames_.push_back(std::move(frame));
+  bool scalar() {
+    duplicates.value_done();
     return true;
   }
-  bool close() {
-    frames_.pop_back();
-    return value_done();
-  }
-  bool value_done() {
-    if (!frames_.empty() && frames_.back().is_array) {
-      Frame& frame = frames_.back();
-      frame.selector = "[" + std::to_string(++frame.index) + "]";
-    }
-    return true;
-  }
-  std::string current_path() const {
-    std::string path;
-    for (const Frame& frame : frames_) path += frame.selector;
-    if (!path.empty() && path.front() == '.') path.erase(0, 1);
-    return path;
-  }
-
-  std::vector<Frame> frames_;
-  std::string key_;
 };
 
-std::vector<std::string> find_duplicate_keys(std::string_view text) {
-  json::basic_parser<DuplicateKeyFinder> parser{json::parse_options{}};
+struct ParseOutcome {
+  json::value value;
+  std::string error;                    // "line L, column C: what"; empty on success
+  std::vector<std::string> duplicates;  // paths of repeated keys (DuplicateKeyFinder)
+};
+
+// Parses as json::stream_parser's write() and finish() do, so the same documents are refused at
+// the same offsets, and finds the duplicate keys in the same pass. The value is allocated from
+// `storage`.
+ParseOutcome parse_thread_document(std::string_view text, json::storage_ptr storage) {
+  // One scratch per thread (the emulator decodes on several), reused by every document.
+  thread_local DuplicateKeyFinder::Scratch scratch;
+  // The parser's working stack starts on ours: most documents need no more.
+  unsigned char stack[1024];
+  json::basic_parser<DocumentHandler> parser(json::parse_options(), scratch, stack, sizeof stack);
+  parser.handler().st.reset(std::move(storage));
   json::error_code ec;
-  parser.write_some(false, text.data(), text.size(), ec);
-  return std::move(parser.handler().duplicates);
+  const std::size_t consumed = parser.write_some(true, text.data(), text.size(), ec);
+  if (!ec && consumed < text.size()) ec = json::error::extra_data;
+  std::size_t offset = consumed;
+  if (!ec) {
+    parser.write_some(false, nullptr, 0, ec);
+    offset = text.size();
+  }
+  // A big document leaves big scratch buffers; they are not kept for the next one.
+  if (scratch.text.capacity() > (std::size_t{1} << 20)) std::string().swap(scratch.text);
+  if (scratch.keys.capacity() > (std::size_t{1} << 16)) {
+    std::vector<DuplicateKeyFinder::Scratch::Key>().swap(scratch.keys);
+  }
+  if (ec) {
+    return ParseOutcome{
+        {}, position_of(text, offset) + ": " + describe_parse_error(ec, text, offset), {}};
+  }
+  // Constructed, not assigned: assigning to a value of another storage would copy it node by node.
+  return ParseOutcome{
+      parser.handler().st.release(), {}, std::move(parser.handler().duplicates.found)};
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -291,7 +416,9 @@ std::string accepted_list(const Shape& shape) {
 class ThreadDecoder {
  public:
   ThreadDecoder(std::vector<JsonIssue>& issues, std::vector<std::string>& dropped)
-      : issues_(issues), dropped_(dropped) {}
+      : issues_(issues), dropped_(dropped) {
+    path_.reserve(64);
+  }
 
   void add_issue(std::string path, std::string message) {
     if (issues_.size() < kMaxIssues) {
@@ -313,24 +440,23 @@ class ThreadDecoder {
       add_issue("", "expected a JSON object (a conversationThread), got " + describe(v));
       return;
     }
-    members(v.get_object(), "", kThreadShape,
-            [&](std::string_view name, const json::value& value, const std::string& path) {
-              if (name == "topic") {
-                string_into(value, path, out.topic);
-              } else if (name == "posts") {
-                posts(value, path, out.posts);
-              } else if (name == "toRecipients") {
-                recipients(value, path, out.to_recipients);
-              } else if (name == "ccRecipients") {
-                recipients(value, path, out.cc_recipients);
-              } else if (name == "isLocked") {
-                if (value.is_bool()) {
-                  out.is_locked = value.get_bool();
-                } else {
-                  add_issue(path, "expected true or false, got " + describe(value));
-                }
-              }
-            });
+    members(v.get_object(), kThreadShape, [&](std::string_view name, const json::value& value) {
+      if (name == "topic") {
+        string_into(value, out.topic);
+      } else if (name == "posts") {
+        posts(value, out.posts);
+      } else if (name == "toRecipients") {
+        recipients(value, out.to_recipients);
+      } else if (name == "ccRecipients") {
+        recipients(value, out.cc_recipients);
+      } else if (name == "isLocked") {
+        if (value.is_bool()) {
+          out.is_locked = value.get_bool();
+        } else {
+          issue("expected true or false, got " + describe(value));
+        }
+      }
+    });
   }
 
  private:
@@ -338,204 +464,230 @@ class ThreadDecoder {
     issues_.push_back({std::move(path), std::move(message)});
   }
 
+  // An issue at the value being decoded.
+  void issue(std::string message) { add_issue(path_, std::move(message)); }
+
+  // The path of the value being decoded ("posts[0].body") is kept in one buffer: a member or an
+  // element appends its selector for as long as it is decoded. Paths are copied out only for an
+  // issue or a dropped property, so decoding a valid thread spells none.
+  class Step {
+   public:
+    Step(std::string& path, std::string_view key) : path_(path), mark_(path.size()) {
+      if (mark_ > 0) path_ += '.';
+      path_ += key;
+    }
+    Step(std::string& path, std::size_t index) : path_(path), mark_(path.size()) {
+      char digits[24];
+      const auto end = std::to_chars(digits, digits + sizeof digits, index).ptr;
+      path_ += '[';
+      path_.append(digits, end);
+      path_ += ']';
+    }
+    ~Step() { path_.resize(mark_); }
+    Step(const Step&) = delete;
+    Step& operator=(const Step&) = delete;
+
+   private:
+    std::string& path_;
+    std::size_t mark_;
+  };
+
   // Walks the members of `object`: known properties go to `on_property` under their canonical
   // name; computed properties and OData annotations are recorded as dropped; anything else is an
   // unknown property. A property given twice (in any case) was already reported by
-  // find_duplicate_keys, so only its first occurrence is used here.
+  // parse_thread_document, so only its first occurrence is used here.
   template <class OnProperty>
-  void members(const json::object& object, const std::string& base, const Shape& shape,
-               OnProperty&& on_property) {
-    std::set<std::string_view> seen;
+  void members(const json::object& object, const Shape& shape, OnProperty&& on_property) {
+    std::uint32_t seen = 0;  // bit i: shape.properties[i] was given
     for (const auto& member : object) {
       const std::string_view key = to_std(member.key());
-      const std::string path = member_path(base, key);
+      const Step step(path_, key);
       if (key.find('@') != std::string_view::npos) {
-        if (iequals(key, "@odata.type")) check_odata_type(member.value(), path, shape);
-        dropped_.push_back(path);
+        if (iequals(key, "@odata.type")) check_odata_type(member.value(), shape);
+        dropped_.push_back(path_);
         continue;
       }
       const auto known = std::find_if(shape.properties.begin(), shape.properties.end(),
                                       [&](std::string_view p) { return iequals(p, key); });
       if (known != shape.properties.end()) {
-        if (seen.insert(*known).second) on_property(*known, member.value(), path);
+        const std::uint32_t bit = std::uint32_t{1} << (known - shape.properties.begin());
+        if ((seen & bit) == 0) {
+          seen |= bit;
+          on_property(*known, member.value());
+        }
         continue;
       }
       if (std::any_of(shape.computed.begin(), shape.computed.end(),
                       [&](std::string_view p) { return iequals(p, key); })) {
-        dropped_.push_back(path);
+        dropped_.push_back(path_);
         continue;
       }
       const std::string suggestion = did_you_mean(key, shape.properties);
       if (!suggestion.empty()) {
-        add_issue(path, "unknown property (did you mean " + json_quote(suggestion) + "?)");
+        issue("unknown property (did you mean " + json_quote(suggestion) + "?)");
       } else {
-        add_issue(path, "unknown property; " + std::string(shape.description) + " accepts " +
-                            accepted_list(shape));
+        issue("unknown property; " + std::string(shape.description) + " accepts " +
+              accepted_list(shape));
       }
     }
   }
 
   // "@odata.type" may be given with or without the leading '#'.
-  void check_odata_type(const json::value& value, const std::string& path, const Shape& shape) {
-    const std::string expected = "#" + std::string(shape.odata_type);
+  void check_odata_type(const json::value& value, const Shape& shape) {
     if (value.is_string()) {
       std::string_view given = to_std(value.get_string());
       if (!given.empty() && given.front() == '#') given.remove_prefix(1);
       if (iequals(given, shape.odata_type)) return;
     }
-    add_issue(path, "expected " + json_quote(expected) + ", got " + describe(value));
+    const std::string expected = "#" + std::string(shape.odata_type);
+    issue("expected " + json_quote(expected) + ", got " + describe(value));
   }
 
-  void string_into(const json::value& value, const std::string& path,
-                   std::optional<std::string>& out) {
+  void string_into(const json::value& value, std::optional<std::string>& out) {
     if (value.is_string()) {
-      out = std::string(to_std(value.get_string()));
+      out.emplace(to_std(value.get_string()));
     } else {
-      add_issue(path, "expected a string, got " + describe(value));
+      issue("expected a string, got " + describe(value));
     }
   }
 
   // Calls `element` for each item of an array property; reports a non-array.
   template <class OnElement>
-  void array(const json::value& value, const std::string& path, std::string_view expected,
-             OnElement&& element) {
+  void array(const json::value& value, std::string_view expected, OnElement&& element) {
     if (!value.is_array()) {
-      add_issue(path, "expected " + std::string(expected) + ", got " + describe(value));
+      issue("expected " + std::string(expected) + ", got " + describe(value));
       return;
     }
     const json::array& items = value.get_array();
-    for (std::size_t i = 0; i < items.size(); ++i) element(items[i], index_path(path, i));
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      const Step step(path_, i);
+      element(items[i]);
+    }
   }
 
-  void posts(const json::value& value, const std::string& path,
-             std::optional<std::vector<Post>>& out) {
+  void posts(const json::value& value, std::optional<std::vector<Post>>& out) {
     out.emplace();
-    array(value, path, "an array of posts",
-          [&](const json::value& item, const std::string& p) { out->push_back(post(item, p)); });
+    if (value.is_array()) out->reserve(value.get_array().size());
+    array(value, "an array of posts", [&](const json::value& item) { out->push_back(post(item)); });
   }
 
-  Post post(const json::value& value, const std::string& path) {
+  Post post(const json::value& value) {
     Post out;
     if (!value.is_object()) {
-      add_issue(path, "expected a post object like {\"body\": {...}}, got " + describe(value));
+      issue("expected a post object like {\"body\": {...}}, got " + describe(value));
       return out;
     }
-    members(value.get_object(), path, kPostShape,
-            [&](std::string_view name, const json::value& v, const std::string& p) {
-              if (name == "body") {
-                out.body = item_body(v, p);
-              } else if (name == "newParticipants") {
-                recipients(v, p, out.new_participants);
-              } else if (name == "from") {
-                out.from = recipient(v, p);
-              } else if (name == "sender") {
-                out.sender = recipient(v, p);
-              } else if (name == "categories") {
-                categories(v, p, out.categories);
-              } else if (name == "extensions") {
-                typed_objects(v, p, "#microsoft.graph.openTypeExtension", out.extensions_json);
-              } else if (name == "attachments") {
-                typed_objects(v, p, "#microsoft.graph.fileAttachment", out.attachments_json);
-              }
-            });
+    members(value.get_object(), kPostShape, [&](std::string_view name, const json::value& v) {
+      if (name == "body") {
+        out.body = item_body(v);
+      } else if (name == "newParticipants") {
+        recipients(v, out.new_participants);
+      } else if (name == "from") {
+        out.from = recipient(v);
+      } else if (name == "sender") {
+        out.sender = recipient(v);
+      } else if (name == "categories") {
+        categories(v, out.categories);
+      } else if (name == "extensions") {
+        typed_objects(v, "#microsoft.graph.openTypeExtension", out.extensions_json);
+      } else if (name == "attachments") {
+        typed_objects(v, "#microsoft.graph.fileAttachment", out.attachments_json);
+      }
+    });
     return out;
   }
 
-  ItemBody item_body(const json::value& value, const std::string& path) {
+  ItemBody item_body(const json::value& value) {
     ItemBody out;
     if (!value.is_object()) {
-      add_issue(path,
-                "expected an itemBody object like {\"contentType\": \"text\", "
-                "\"content\": \"...\"}, got " +
-                    describe(value));
+      issue(
+          "expected an itemBody object like {\"contentType\": \"text\", "
+          "\"content\": \"...\"}, got " +
+          describe(value));
       return out;
     }
-    members(value.get_object(), path, kItemBodyShape,
-            [&](std::string_view name, const json::value& v, const std::string& p) {
-              if (name == "content") {
-                string_into(v, p, out.content);
-              } else if (name == "contentType") {
-                out.content_type = body_type(v, p);
-              }
-            });
+    members(value.get_object(), kItemBodyShape, [&](std::string_view name, const json::value& v) {
+      if (name == "content") {
+        string_into(v, out.content);
+      } else if (name == "contentType") {
+        out.content_type = body_type(v);
+      }
+    });
     return out;
   }
 
-  std::optional<BodyType> body_type(const json::value& value, const std::string& path) {
-    static const std::vector<std::string_view> kTypes = {"text", "html"};
-    std::string message = "expected \"text\" or \"html\", got " + describe(value);
+  std::optional<BodyType> body_type(const json::value& value) {
     if (value.is_string()) {
       const std::string_view given = to_std(value.get_string());
       if (iequals(given, "text")) return BodyType::kText;
       if (iequals(given, "html")) return BodyType::kHtml;
-      const std::string suggestion = did_you_mean(given, kTypes);
+    }
+    static const std::vector<std::string_view> kTypes = {"text", "html"};
+    std::string message = "expected \"text\" or \"html\", got " + describe(value);
+    if (value.is_string()) {
+      const std::string suggestion = did_you_mean(to_std(value.get_string()), kTypes);
       if (!suggestion.empty()) message += " (did you mean " + json_quote(suggestion) + "?)";
     }
-    add_issue(path, std::move(message));
+    issue(std::move(message));
     return std::nullopt;
   }
 
-  void recipients(const json::value& value, const std::string& path,
-                  std::optional<std::vector<Recipient>>& out) {
+  void recipients(const json::value& value, std::optional<std::vector<Recipient>>& out) {
     out.emplace();
-    array(
-        value, path, "an array of recipients",
-        [&](const json::value& item, const std::string& p) { out->push_back(recipient(item, p)); });
+    array(value, "an array of recipients",
+          [&](const json::value& item) { out->push_back(recipient(item)); });
   }
 
-  Recipient recipient(const json::value& value, const std::string& path) {
+  Recipient recipient(const json::value& value) {
     Recipient out;
     if (!value.is_object()) {
-      add_issue(path,
-                "expected a recipient object like {\"emailAddress\": {\"address\": "
-                "\"a@b.example\"}}, got " +
-                    describe(value));
+      issue(
+          "expected a recipient object like {\"emailAddress\": {\"address\": "
+          "\"a@b.example\"}}, got " +
+          describe(value));
       return out;
     }
-    members(value.get_object(), path, kRecipientShape,
-            [&](std::string_view, const json::value& v, const std::string& p) {
-              out.email_address = email_address(v, p);
-            });
+    members(value.get_object(), kRecipientShape,
+            [&](std::string_view, const json::value& v) { out.email_address = email_address(v); });
     return out;
   }
 
-  EmailAddress email_address(const json::value& value, const std::string& path) {
+  EmailAddress email_address(const json::value& value) {
     EmailAddress out;
     if (!value.is_object()) {
-      add_issue(path, "expected an emailAddress object like {\"address\": \"a@b.example\"}, got " +
-                          describe(value));
+      issue("expected an emailAddress object like {\"address\": \"a@b.example\"}, got " +
+            describe(value));
       return out;
     }
-    members(value.get_object(), path, kEmailAddressShape,
-            [&](std::string_view name, const json::value& v, const std::string& p) {
+    members(value.get_object(), kEmailAddressShape,
+            [&](std::string_view name, const json::value& v) {
               if (name == "address") {
                 std::optional<std::string> address;
-                string_into(v, p, address);
+                string_into(v, address);
                 out.address = address.value_or("");
               } else if (!v.is_null()) {  // name: Graph serializes an absent name as null
-                string_into(v, p, out.name);
+                string_into(v, out.name);
               }
             });
     return out;
   }
 
-  void categories(const json::value& value, const std::string& path,
-                  std::optional<std::vector<std::string>>& out) {
+  void categories(const json::value& value, std::optional<std::vector<std::string>>& out) {
     out.emplace();
-    array(value, path, "an array of strings", [&](const json::value& item, const std::string& p) {
+    array(value, "an array of strings", [&](const json::value& item) {
       std::optional<std::string> category;
-      string_into(item, p, category);
+      string_into(item, category);
       if (category) out->push_back(std::move(*category));
     });
   }
 
   // Open extensions and attachments are passed through, but each must say what it is.
-  void typed_objects(const json::value& value, const std::string& path, std::string_view example,
+  void typed_objects(const json::value& value, std::string_view example,
                      std::optional<std::vector<std::string>>& out) {
     out.emplace();
-    array(value, path, "an array of objects", [&](const json::value& item, const std::string& p) {
+    array(value, "an array of objects", [&](const json::value& item) {
       if (!item.is_object()) {
-        add_issue(p, "expected an object with \"@odata.type\", got " + describe(item));
+        issue("expected an object with \"@odata.type\", got " + describe(item));
         return;
       }
       const json::object& object = item.get_object();
@@ -543,10 +695,10 @@ class ThreadDecoder {
         return iequals(to_std(member.key()), "@odata.type");
       });
       if (type == object.end()) {
-        add_issue(p, "missing \"@odata.type\" (e.g. " + json_quote(example) + ")");
+        issue("missing \"@odata.type\" (e.g. " + json_quote(example) + ")");
       } else if (!type->value().is_string()) {
-        add_issue(member_path(p, to_std(type->key())),
-                  "expected a string, got " + describe(type->value()));
+        const Step step(path_, to_std(type->key()));
+        issue("expected a string, got " + describe(type->value()));
       } else {
         out->push_back(json::serialize(object));
       }
@@ -556,57 +708,180 @@ class ThreadDecoder {
   std::vector<JsonIssue>& issues_;
   std::vector<std::string>& dropped_;
   std::size_t not_shown_ = 0;
+  std::string path_;  // of the value being decoded; "" for the document
 };
 
 // ---------------------------------------------------------------------------------------------
 // Encoding.
 
-json::value recipient_json(const Recipient& r) {
-  json::object email;
-  if (r.email_address.name) email["name"] = *r.email_address.name;
-  email["address"] = r.email_address.address;
-  json::object out;
-  out["emailAddress"] = std::move(email);
-  return out;
+// Appends `s` as a JSON string literal, escaped exactly as json::serialize escapes it: '"' and
+// '\\' with a backslash, \b \f \n \r \t by name, other control characters as \u00xx (lower-case
+// hex); everything else, DEL and non-ASCII bytes included, as it is.
+void append_quoted(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  // 0: as it is; 'u': \u00xx; otherwise the letter after the backslash.
+  static constexpr std::array<char, 256> kEscape = [] {
+    std::array<char, 256> table{};
+    for (int c = 0; c < 0x20; ++c) table[c] = 'u';
+    table['\b'] = 'b';
+    table['\f'] = 'f';
+    table['\n'] = 'n';
+    table['\r'] = 'r';
+    table['\t'] = 't';
+    table['"'] = '"';
+    table['\\'] = '\\';
+    return table;
+  }();
+  out += '"';
+  std::size_t run = 0;  // start of the bytes not yet copied
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    const char escape = kEscape[c];
+    if (escape == 0) continue;
+    out.append(s.data() + run, i - run);
+    run = i + 1;
+    if (escape == 'u') {
+      const char code[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
+      out.append(code, sizeof code);
+    } else {
+      const char code[2] = {'\\', escape};
+      out.append(code, sizeof code);
+    }
+  }
+  out.append(s.data() + run, s.size() - run);
+  out += '"';
 }
 
-json::array recipients_json(const std::vector<Recipient>& rs) {
-  json::array out;
-  for (const Recipient& r : rs) out.push_back(recipient_json(r));
-  return out;
+// Writes compact JSON straight into a string: the bytes json::serialize writes for a json::value
+// holding the same members in the same order, without building that value first (the body of
+// every bulk item is written here).
+class JsonWriter {
+ public:
+  explicit JsonWriter(std::string& out) : out_(out) {}
+
+  void begin_object() { open('{'); }
+  void end_object() { close('}'); }
+  void begin_array() { open('['); }
+  void end_array() { close(']'); }
+  // REQUIRES: `k` needs no escaping (the keys are Graph's property names).
+  void key(std::string_view k) {
+    if (!first_) out_ += ',';
+    out_ += '"';
+    out_ += k;
+    out_ += "\":";
+    after_key_ = true;
+  }
+  void string(std::string_view s) {
+    separate();
+    append_quoted(out_, s);
+    first_ = false;
+  }
+  void boolean(bool b) {
+    separate();
+    out_ += b ? "true" : "false";
+    first_ = false;
+  }
+  // A serialized JSON value, written as json::serialize writes it after parsing; null when it
+  // does not parse.
+  void reserialized(std::string_view text) {
+    separate();
+    json::error_code ec;
+    const json::value v = json::parse(json::string_view(text.data(), text.size()), ec);
+    out_ += ec ? "null" : json::serialize(v);
+    first_ = false;
+  }
+
+ private:
+  void separate() {
+    if (after_key_) {
+      after_key_ = false;
+    } else if (!first_) {
+      out_ += ',';
+    }
+  }
+  void open(char bracket) {
+    separate();
+    out_ += bracket;
+    first_ = true;
+  }
+  void close(char bracket) {
+    out_ += bracket;
+    first_ = false;  // the container is a value of the one around it
+  }
+
+  std::string& out_;
+  bool first_ = true;  // nothing written yet in the innermost open container
+  bool after_key_ = false;
+};
+
+void write_recipient(JsonWriter& w, const Recipient& r) {
+  w.begin_object();
+  w.key("emailAddress");
+  w.begin_object();
+  if (r.email_address.name) {
+    w.key("name");
+    w.string(*r.email_address.name);
+  }
+  w.key("address");
+  w.string(r.email_address.address);
+  w.end_object();
+  w.end_object();
+}
+
+void write_recipients(JsonWriter& w, std::string_view key, const std::vector<Recipient>& rs) {
+  w.key(key);
+  w.begin_array();
+  for (const Recipient& r : rs) write_recipient(w, r);
+  w.end_array();
 }
 
 // REQUIRES: each element is a serialized JSON object (decode_thread_request guarantees it). An
 // element that does not parse is sent as null so that Graph rejects it rather than us guessing.
-json::array raw_objects_json(const std::vector<std::string>& items) {
-  json::array out;
-  for (const std::string& item : items) {
-    json::error_code ec;
-    json::value v = json::parse(item, ec);
-    out.push_back(ec ? json::value(nullptr) : std::move(v));
-  }
-  return out;
+void write_raw_objects(JsonWriter& w, std::string_view key, const std::vector<std::string>& items) {
+  w.key(key);
+  w.begin_array();
+  for (const std::string& item : items) w.reserialized(item);
+  w.end_array();
 }
 
-json::value post_json(const Post& post) {
-  json::object out;
+void write_post(JsonWriter& w, const Post& post) {
+  w.begin_object();
   if (post.body) {
-    json::object body;
-    if (post.body->content_type) body["contentType"] = to_string(*post.body->content_type);
-    if (post.body->content) body["content"] = *post.body->content;
-    out["body"] = std::move(body);
+    w.key("body");
+    w.begin_object();
+    if (post.body->content_type) {
+      w.key("contentType");
+      w.string(to_string(*post.body->content_type));
+    }
+    if (post.body->content) {
+      w.key("content");
+      w.string(*post.body->content);
+    }
+    w.end_object();
   }
-  if (post.new_participants) out["newParticipants"] = recipients_json(*post.new_participants);
-  if (post.from) out["from"] = recipient_json(*post.from);
-  if (post.sender) out["sender"] = recipient_json(*post.sender);
+  if (post.new_participants) write_recipients(w, "newParticipants", *post.new_participants);
+  if (post.from) {
+    w.key("from");
+    write_recipient(w, *post.from);
+  }
+  if (post.sender) {
+    w.key("sender");
+    write_recipient(w, *post.sender);
+  }
   if (post.categories) {
-    json::array categories;
-    for (const std::string& c : *post.categories) categories.emplace_back(c);
-    out["categories"] = std::move(categories);
+    w.key("categories");
+    w.begin_array();
+    for (const std::string& c : *post.categories) w.string(c);
+    w.end_array();
   }
-  if (post.extensions_json) out["extensions"] = raw_objects_json(*post.extensions_json);
-  if (post.attachments_json) out["attachments"] = raw_objects_json(*post.attachments_json);
-  return out;
+  if (post.extensions_json) write_raw_objects(w, "extensions", *post.extensions_json);
+  if (post.attachments_json) write_raw_objects(w, "attachments", *post.attachments_json);
+  w.end_object();
+}
+
+// What a post's text adds to its serialized size, for reserving the output once.
+std::size_t post_text_size(const Post& post) {
+  return post.body && post.body->content ? post.body->content->size() : 0;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -784,13 +1059,17 @@ std::string format_issues(const std::vector<JsonIssue>& issues, std::string_view
 
 std::vector<JsonIssue> decode_thread_request_issues(std::string_view text, DecodedThread& out) {
   std::vector<JsonIssue> issues;
-  ParseOutcome parsed = parse_with_position(text);
+  // The document is only read here (what is kept is copied out of it), so its nodes come from
+  // one arena that starts on the stack and is let go at once, rather than one malloc each.
+  unsigned char arena[4096];
+  json::monotonic_resource resource(arena, sizeof arena);
+  ParseOutcome parsed = parse_thread_document(text, &resource);
   if (!parsed.error.empty()) {
     issues.push_back({"", std::move(parsed.error)});
     return issues;
   }
   ThreadDecoder decoder(issues, out.dropped);
-  for (std::string& path : find_duplicate_keys(text)) {
+  for (std::string& path : parsed.duplicates) {
     decoder.add_issue(std::move(path), "duplicate property");
   }
   decoder.thread(parsed.value, out.request);
@@ -809,23 +1088,42 @@ Result<DecodedThread> decode_thread_request(std::string_view text, std::string_v
 }
 
 std::string encode_thread_request(const ThreadRequest& request) {
-  json::object out;
-  if (request.topic) out["topic"] = *request.topic;
-  if (request.to_recipients) out["toRecipients"] = recipients_json(*request.to_recipients);
-  if (request.cc_recipients) out["ccRecipients"] = recipients_json(*request.cc_recipients);
-  if (request.is_locked) out["isLocked"] = *request.is_locked;
+  std::size_t text = request.topic ? request.topic->size() : 0;
   if (request.posts) {
-    json::array posts;
-    for (const Post& post : *request.posts) posts.push_back(post_json(post));
-    out["posts"] = std::move(posts);
+    for (const Post& post : *request.posts) text += 64 + post_text_size(post);
   }
-  return json::serialize(out);
+  std::string out;
+  out.reserve(96 + text + text / 8);
+  JsonWriter w(out);
+  w.begin_object();
+  if (request.topic) {
+    w.key("topic");
+    w.string(*request.topic);
+  }
+  if (request.to_recipients) write_recipients(w, "toRecipients", *request.to_recipients);
+  if (request.cc_recipients) write_recipients(w, "ccRecipients", *request.cc_recipients);
+  if (request.is_locked) {
+    w.key("isLocked");
+    w.boolean(*request.is_locked);
+  }
+  if (request.posts) {
+    w.key("posts");
+    w.begin_array();
+    for (const Post& post : *request.posts) write_post(w, post);
+    w.end_array();
+  }
+  w.end_object();
+  return out;
 }
 
 std::string encode_reply_request(const Post& post) {
-  json::object out;
-  out["post"] = post_json(post);
-  return json::serialize(out);
+  std::string out;
+  JsonWriter w(out);
+  w.begin_object();
+  w.key("post");
+  write_post(w, post);
+  w.end_object();
+  return out;
 }
 
 std::string encode_lock_request(bool is_locked) {

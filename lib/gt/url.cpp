@@ -1,5 +1,6 @@
 #include "gt/url.hpp"
 
+#include <array>
 #include <boost/url/parse.hpp>
 #include <boost/url/url_view.hpp>
 #include <cctype>
@@ -161,30 +162,62 @@ const char* graph_root(Cloud cloud) {
   return "https://graph.microsoft.com";
 }
 
-std::string encode_path_segment(std::string_view segment) {
+namespace {
+
+// RFC 3986's unreserved bytes: A-Z a-z 0-9 - . _ ~
+constexpr std::array<bool, 256> kUnreserved = [] {
+  std::array<bool, 256> table{};
+  for (int c = 0; c < 256; ++c) {
+    table[c] = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+               c == '-' || c == '.' || c == '_' || c == '~';
+  }
+  return table;
+}();
+
+// encode_path_segment, appended to `out`: runs of bytes that stay as they are are copied at once.
+void append_path_segment(std::string& out, std::string_view segment) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   const bool only_dots = !segment.empty() && segment.find_first_not_of('.') == std::string::npos;
+  if (only_dots) {  // "." and ".." would climb: every dot is encoded
+    for (std::size_t i = 0; i < segment.size(); ++i) out += "%2E";
+    return;
+  }
+  std::size_t run = 0;  // start of the bytes not yet copied
+  for (std::size_t i = 0; i < segment.size(); ++i) {
+    const auto c = static_cast<unsigned char>(segment[i]);
+    if (kUnreserved[c]) continue;
+    out.append(segment.data() + run, i - run);
+    run = i + 1;
+    const char escape[3] = {'%', kHex[c >> 4], kHex[c & 0x0f]};
+    out.append(escape, sizeof escape);
+  }
+  out.append(segment.data() + run, segment.size() - run);
+}
+
+}  // namespace
+
+std::string encode_path_segment(std::string_view segment) {
   std::string out;
   out.reserve(segment.size() * 3);
-  for (const char ch : segment) {
-    const auto c = static_cast<unsigned char>(ch);
-    const bool unreserved =
-        std::isalnum(c) || c == '-' || c == '_' || c == '~' || (c == '.' && !only_dots);
-    if (unreserved && c < 0x80) {
-      out += ch;
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 0x0f];
-    }
-  }
+  append_path_segment(out, segment);
   return out;
 }
 
+// Built in one buffer: this runs for every request of a bulk run.
 std::string threads_path(const BaseUrl& base, std::string_view api_version,
                          std::string_view group_id) {
-  return base.path_prefix + "/" + std::string(api_version) + "/groups/" +
-         encode_path_segment(group_id) + "/threads";
+  static constexpr std::string_view kGroups = "/groups/";
+  static constexpr std::string_view kThreads = "/threads";
+  std::string out;
+  out.reserve(base.path_prefix.size() + 1 + api_version.size() + kGroups.size() +
+              group_id.size() * 3 + kThreads.size());
+  out += base.path_prefix;
+  out += '/';
+  out += api_version;
+  out += kGroups;
+  append_path_segment(out, group_id);
+  out += kThreads;
+  return out;
 }
 
 std::string thread_path(const BaseUrl& base, std::string_view api_version,

@@ -30,14 +30,14 @@ std::string new_uuid() {
   b[6] = static_cast<std::uint8_t>((b[6] & 0x0f) | 0x40);  // version 4
   b[8] = static_cast<std::uint8_t>((b[8] & 0x3f) | 0x80);  // RFC 4122 variant
   static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(36);
+  char text[36];  // written in place, then copied once: one of these goes with every request
+  std::size_t at = 0;
   for (int i = 0; i < 16; ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) out += '-';
-    out += kHex[b[i] >> 4];
-    out += kHex[b[i] & 0x0f];
+    if (i == 4 || i == 6 || i == 8 || i == 10) text[at++] = '-';
+    text[at++] = kHex[b[i] >> 4];
+    text[at++] = kHex[b[i] & 0x0f];
   }
-  return out;
+  return std::string(text, sizeof text);
 }
 
 bool looks_like_guid(const std::string& s) {

@@ -69,6 +69,24 @@ TEST_CASE("the create request carries exactly the documented method, path, heade
   CHECK(req.body == gt::encode_thread_request(hello()));
 }
 
+TEST_CASE("every request carries its headers in one order, Content-Type only with a body") {
+  Fixture f;
+  const std::vector<gt::Header> with_body = {
+      {"Authorization", "Bearer tok"},      {"Content-Type", "application/json"},
+      {"Accept", "application/json"},       {"client-request-id", "crid-x"},
+      {"User-Agent", "graph-threads/test"},
+  };
+  CHECK(gt::create_thread_request(f.options, "g", hello(), "tok", "crid-x").headers == with_body);
+  CHECK(gt::create_thread_request_json(f.options, "g", "{}", "tok", "crid-x").headers == with_body);
+  CHECK(gt::batch_request(f.options, "{}", "tok", "crid-x").headers == with_body);
+  CHECK(gt::reply_request(f.options, "g", "t", gt::Post{}, "tok", "crid-x").headers == with_body);
+  CHECK(gt::lock_thread_request(f.options, "g", "t", true, "tok", "crid-x").headers == with_body);
+  std::vector<gt::Header> without_body = with_body;
+  without_body.erase(without_body.begin() + 1);
+  CHECK(gt::get_thread_request(f.options, "g", "t", "tok", "crid-x").headers == without_body);
+  CHECK(gt::delete_thread_request(f.options, "g", "t", "tok", "crid-x").headers == without_body);
+}
+
 TEST_CASE("beta goes to /beta") {
   Fixture f;
   f.options.api_version = "beta";

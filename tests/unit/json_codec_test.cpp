@@ -246,6 +246,59 @@ TEST_CASE("decode stops listing after 20 problems and says how many more there w
   CHECK(issues[20].message == "… and 5 more problems not shown");
 }
 
+TEST_CASE("decode names every duplicate property by its own path") {
+  // Each case: the issues in the order found (duplicates come first, in document order).
+  const std::vector<IssueCase> cases = {
+      {"third occurrence too",
+       R"({"topic": "a", "topic": "b", "TOPIC": "c"})",
+       {"topic: duplicate property", "TOPIC: duplicate property"}},
+      {"after a nested object closed",
+       R"({"posts": [{"body": {"content": "a"}, "from": {"emailAddress": {"address": "a@b.example"}},)"
+       R"( "BODY": {}}]})",
+       {"posts[0].BODY: duplicate property"}},
+      {"keys of a closed object are not the next one's",
+       R"({"posts": [{"body": {"content": "a"}}, {"body": {"content": "b"}}]})",
+       {}},
+      {"in a later array element, two levels down",
+       R"({"toRecipients": [{"emailAddress": {"address": "a@b.example"}},)"
+       R"( {"emailAddress": {"address": "b@b.example", "Address": "c@b.example"}}]})",
+       {"toRecipients[1].emailAddress.Address: duplicate property"}},
+      {"the same key in the parent and the child is no duplicate",
+       R"({"posts": [{"body": {"content": "a", "contentType": "text"}}], "Posts2": 1})",
+       {"Posts2: unknown property (did you mean \"posts\"?)"}},
+      {"escaped spelling of the same key",
+       R"({"top\u0069c": "a", "topic": "b"})",
+       {"topic: duplicate property"}},
+      {"inside an array at the top",
+       R"([{"a": 1, "A": 2}])",
+       {"[0].A: duplicate property",
+        ": expected a JSON object (a conversationThread), got an array"}},
+      {"under an empty key",
+       R"({"": {"x": 1, "X": 2}})",
+       {".X: duplicate property",
+        ": unknown property; a conversationThread accepts topic, posts, toRecipients, "
+        "ccRecipients, isLocked"}},
+  };
+  for (const IssueCase& c : cases) {
+    CAPTURE(c.name);
+    CHECK(lines_of(issues_of(c.json)) == c.expected);
+  }
+}
+
+TEST_CASE("decode finds duplicates among many keys of one object") {
+  // An extension passes its own keys through, so only the duplicates are issues.
+  std::string extension = R"({"@odata.type": "#microsoft.graph.openTypeExtension")";
+  for (int i = 0; i < 100; ++i) extension += ",\"k" + std::to_string(i) + "\": 1";
+  extension += R"(, "K7": 2, "k99": 3, "k100": 4, "K100": 5})";
+  const std::string json = R"({"posts": [{"extensions": [)" + extension + "]}]}";
+  CHECK(lines_of(issues_of(json)) ==
+        std::vector<std::string>{"posts[0].extensions[0].K7: duplicate property",
+                                 "posts[0].extensions[0].k99: duplicate property",
+                                 "posts[0].extensions[0].K100: duplicate property"});
+  // The same decoder, run again, starts from nothing.
+  CHECK(lines_of(issues_of(R"({"topic": "a"})")).empty());
+}
+
 struct SyntaxCase {
   std::string json;
   std::string message;
@@ -357,6 +410,26 @@ TEST_CASE("encode writes set fields only, in Graph's documented order") {
         R"("categories":["Red"],)"
         R"("extensions":[{"@odata.type":"microsoft.graph.openTypeExtension","n":1}],)"
         R"("attachments":[{"@odata.type":"#microsoft.graph.fileAttachment"}]}]})");
+}
+
+TEST_CASE("encode escapes strings exactly as json_quote does") {
+  std::string every_byte;
+  for (int c = 0; c < 0x80; ++c) every_byte += static_cast<char>(c);
+  every_byte += "é\xc2\x85€";
+  ThreadRequest r;
+  r.topic = every_byte;
+  r.posts = std::vector<Post>{post_with(ItemBody{BodyType::kText, every_byte + "\\\""})};
+  CHECK(encode_thread_request(r) == R"({"topic":)" + json_quote(every_byte) +
+                                        R"(,"posts":[{"body":{"contentType":"text","content":)" +
+                                        json_quote(every_byte + "\\\"") + "}}]}");
+}
+
+TEST_CASE("encode_reply_request wraps the post") {
+  Post p = post_with(ItemBody{BodyType::kText, "hi"});
+  p.categories = std::vector<std::string>{};
+  CHECK(encode_reply_request(p) ==
+        R"({"post":{"body":{"contentType":"text","content":"hi"},"categories":[]}})");
+  CHECK(encode_reply_request(Post{}) == R"({"post":{}})");
 }
 
 TEST_CASE("encode then decode gives the request back") {
