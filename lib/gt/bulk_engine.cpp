@@ -294,23 +294,22 @@ struct BulkEngine::Impl {
     ++requests_in_flight;
     ++counts.in_flight;
     ++counts.requests;
-    deps.loop.start(
-        std::move(req), now() + options.request_timeout, [this, item](Exchange ex) {
-          --requests_in_flight;
-          --counts.in_flight;
-          if (ex.ok) {
-            if (deps.verbose) {
-              log("< " + status_line(ex.response) + "  item " + std::to_string(item->work.index));
-            }
-            adapt(ex.response.status);
-            on_answer(item, ex.response, item->crid);
-          } else {
-            log("< " + std::string(failure_name(ex.error.failure)) + ": " + ex.error.message +
-                "  item " + std::to_string(item->work.index));
-            on_transport_failure(item, ex.error);
-          }
-          pump();
-        });
+    deps.loop.start(std::move(req), now() + options.request_timeout, [this, item](Exchange ex) {
+      --requests_in_flight;
+      --counts.in_flight;
+      if (ex.ok) {
+        if (deps.verbose) {
+          log("< " + status_line(ex.response) + "  item " + std::to_string(item->work.index));
+        }
+        adapt(ex.response.status);
+        on_answer(item, ex.response, item->crid);
+      } else {
+        log("< " + std::string(failure_name(ex.error.failure)) + ": " + ex.error.message +
+            "  item " + std::to_string(item->work.index));
+        on_transport_failure(item, ex.error);
+      }
+      pump();
+    });
   }
 
   void start_batch(std::vector<Item*> items) {

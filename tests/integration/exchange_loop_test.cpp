@@ -543,7 +543,8 @@ TEST_CASE("exchange loop: destroying the loop with work pending calls nothing ba
   CHECK_FALSE(timer_ran);
 }
 
-TEST_CASE("exchange loop: the idle hook runs after the callbacks of a turn and before run() returns") {
+TEST_CASE(
+    "exchange loop: the idle hook runs after the callbacks of a turn and before run() returns") {
   LiveServer s;
   auto loop = make_loop();
   std::vector<std::string> events;
@@ -561,8 +562,8 @@ TEST_CASE("exchange loop: the idle hook runs after the callbacks of a turn and b
   // answering one request at a time here or all at once, "done" is never the last of a turn.
   for (std::size_t i = 0; i + 1 < events.size(); ++i) {
     if (events[i] == "done") {
-      const auto next_idle = std::find(events.begin() + static_cast<std::ptrdiff_t>(i) + 1,
-                                       events.end(), "idle");
+      const auto next_idle =
+          std::find(events.begin() + static_cast<std::ptrdiff_t>(i) + 1, events.end(), "idle");
       CHECK(next_idle != events.end());
     }
   }

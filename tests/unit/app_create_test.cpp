@@ -489,7 +489,8 @@ class FlushRecorder final : public std::streambuf {
 
  protected:
   int_type overflow(int_type c) override {
-    if (!traits_type::eq_int_type(c, traits_type::eof())) text.push_back(traits_type::to_char_type(c));
+    if (!traits_type::eq_int_type(c, traits_type::eof()))
+      text.push_back(traits_type::to_char_type(c));
     return traits_type::not_eof(c);
   }
   std::streamsize xsputn(const char* s, std::streamsize n) override {
@@ -518,7 +519,8 @@ TEST_CASE("bulk create: result lines go out once per turn of the loop, before it
   };
   std::string items;
   for (int i = 0; i < 4; ++i) {
-    items += R"({"topic":"t)" + std::to_string(i) + R"(","posts":[{"body":{"content":"x"}}]})" + "\n";
+    items +=
+        R"({"topic":"t)" + std::to_string(i) + R"(","posts":[{"body":{"content":"x"}}]})" + "\n";
   }
   h.in.str(items);
   REQUIRE(h.run(create_args({"--input", "-", "--concurrency", "4"})) == 0);
