@@ -1,0 +1,94 @@
+// gt/byte_scan: scans over short strings, eight bytes at a time, for the per-request checks that
+// run on every header and every result line of a bulk run (a byte-by-byte loop there was ~2k
+// instructions a request). Word-at-a-time bit tricks (SWAR): for a 64-bit word v,
+// (v - 0x01..01) & ~v & 0x80..80 is non-zero exactly when some byte of v is zero, so
+// "some byte equals c" is that test on v ^ (c * 0x01..01). Each function gives exactly what the
+// obvious byte loop gives.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+
+namespace gt {
+
+namespace byte_scan_detail {
+
+constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+constexpr std::uint64_t kHighs = 0x8080808080808080ULL;
+
+inline std::uint64_t load(const char* p) {
+  std::uint64_t v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+// High bit set in each byte that is zero (bytes above the first zero byte may be flagged
+// falsely, which only matters for finding the position, not for "any").
+inline std::uint64_t zero_bytes(std::uint64_t v) {
+  return (v - kOnes) & ~v & kHighs;
+}
+inline std::uint64_t equal_bytes(std::uint64_t v, unsigned char c) {
+  return zero_bytes(v ^ (kOnes * c));
+}
+// High bit set in each byte below n (n <= 128): same caveat.
+inline std::uint64_t below_bytes(std::uint64_t v, unsigned char n) {
+  return (v - kOnes * n) & ~v & kHighs;
+}
+
+}  // namespace byte_scan_detail
+
+// Whether `s` holds a CR, an LF or a NUL: the bytes that would end or split an HTTP header line.
+inline bool has_cr_lf_or_nul(std::string_view s) {
+  using namespace byte_scan_detail;
+  std::size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    const std::uint64_t v = load(s.data() + i);
+    if (equal_bytes(v, '\r') | equal_bytes(v, '\n') | zero_bytes(v)) return true;
+  }
+  for (; i < s.size(); ++i) {
+    const char c = s[i];
+    if (c == '\r' || c == '\n' || c == '\0') return true;
+  }
+  return false;
+}
+
+// Whether every byte of `s` may appear in an HTTP field value or reason phrase: HTAB, SP to '~',
+// and obs-text (0x80 to 0xFF); that is, no control character other than HTAB and no DEL.
+inline bool all_field_text(std::string_view s) {
+  using namespace byte_scan_detail;
+  const auto ok = [](unsigned char c) { return c == '\t' || (c >= 0x20 && c != 0x7f); };
+  std::size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    const std::uint64_t v = load(s.data() + i);
+    // Bytes of 0x80 and above pass below_bytes (their high bit is masked out by ~v).
+    if ((below_bytes(v, 0x20) | equal_bytes(v, 0x7f)) == 0) continue;
+    for (std::size_t k = i; k < i + 8; ++k) {  // a control byte, or a tab: look closer
+      if (!ok(static_cast<unsigned char>(s[k]))) return false;
+    }
+  }
+  for (; i < s.size(); ++i) {
+    if (!ok(static_cast<unsigned char>(s[i]))) return false;
+  }
+  return true;
+}
+
+// The length of the longest prefix of `s` that a JSON string can hold as it is: no control
+// character (below 0x20), no '"', no '\\', and only ASCII (bytes from 0x80 need a UTF-8 check).
+inline std::size_t json_plain_prefix(std::string_view s) {
+  using namespace byte_scan_detail;
+  std::size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    const std::uint64_t v = load(s.data() + i);
+    if ((below_bytes(v, 0x20) | (v & kHighs) | equal_bytes(v, '"') | equal_bytes(v, '\\')) != 0) {
+      break;  // this word holds one: find it byte by byte
+    }
+  }
+  for (; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') break;
+  }
+  return i;
+}
+
+}  // namespace gt
