@@ -18,15 +18,17 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/string.hpp>
-#include <boost/beast/http/basic_parser.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/read.hpp>
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
+#include "gt/byte_scan.hpp"
+#include "gt/response_parser.hpp"
 #include "gt/url.hpp"
 
 namespace gt::beast_client {
@@ -686,10 +688,7 @@ namespace {
 // end the header early or smuggle in another, so such a request is refused before anything is
 // sent.
 bool bad_header_text(std::string_view s) {
-  for (const char c : s) {
-    if (c == '\r' || c == '\n' || c == '\0') return true;
-  }
-  return false;
+  return has_cr_lf_or_nul(s);
 }
 
 // The wire form of `request`, as Beast's serializer would write it after req.set() of every
@@ -715,7 +714,7 @@ bool wire_request(const HttpRequest& request, std::string& out, ExchangeState& x
     return false;
   }
   std::size_t size = request.method.size() + request.target.size() + request.host.size() +
-                     request.body.size() + 64;
+                     request.body.size() + 96;
   for (const auto& h : headers) {
     if (h.name.empty() || bad_header_text(h.name) || bad_header_text(h.value)) {
       fail(x, TransportFailure::kLocal,
@@ -726,70 +725,52 @@ bool wire_request(const HttpRequest& request, std::string& out, ExchangeState& x
     }
     size += h.name.size() + h.value.size() + 4;
   }
-  out.clear();
-  out.reserve(size);
-  out.append(request.method).append(" ").append(request.target).append(" HTTP/1.1\r\n");
+  // Written through a pointer into `size` bytes made room for up front: besides the pieces
+  // counted above, the request line's, Host's and Content-Length's fixed text and digits take at
+  // most 68 of the 96 spare bytes.
+  out.resize(size);
+  char* p = out.data();
+  const auto put = [&p](std::string_view piece) {
+    std::memcpy(p, piece.data(), piece.size());
+    p += piece.size();
+  };
+  const auto put_number = [&p](std::uint64_t n) { p = std::to_chars(p, p + 20, n).ptr; };
+  put(request.method);
+  put(" ");
+  put(request.target);
+  put(" HTTP/1.1\r\n");
   if (find_header(headers, "Host").empty()) {
     const bool default_port = (request.scheme == "https" && request.port == 443) ||
                               (request.scheme == "http" && request.port == 80);
     const bool v6 = request.host.find(':') != std::string::npos;
-    out.append("Host: ");
-    if (v6) out.append("[");
-    out.append(request.host);
-    if (v6) out.append("]");
-    if (!default_port) out.append(":").append(std::to_string(request.port));
-    out.append("\r\n");
+    put(v6 ? "Host: [" : "Host: ");
+    put(request.host);
+    if (v6) put("]");
+    if (!default_port) {
+      put(":");
+      put_number(request.port);
+    }
+    put("\r\n");
   }
   for (std::size_t i = 0; i < headers.size(); ++i) {
     const Header& h = headers[i];
     if (beast::iequals(h.name, "Content-Length") || overridden(i)) continue;
-    out.append(h.name).append(": ").append(h.value).append("\r\n");
+    put(h.name);
+    put(": ");
+    put(h.value);
+    put("\r\n");
   }
   const std::string_view m = request.method;
   if (!request.body.empty() || m == "POST" || m == "PUT" || m == "OPTIONS") {
-    out.append("Content-Length: ").append(std::to_string(request.body.size())).append("\r\n");
+    put("Content-Length: ");
+    put_number(request.body.size());
+    put("\r\n");
   }
-  out.append("\r\n").append(request.body);
+  put("\r\n");
+  put(request.body);
+  out.resize(static_cast<std::size_t>(p - out.data()));
   return true;
 }
-
-// Parses a response straight into an HttpResponse, with none of Beast's own message and fields
-// containers in between (one copy of each header and of the body, not two). basic_parser
-// enforces the header and body limits, checks Content-Length against the body limit before any
-// byte of the body arrives, and tells keep_alive() and need_eof().
-class ResponseParser final : public http::basic_parser<false> {
- public:
-  explicit ResponseParser(HttpResponse& out) : out_(out) {}
-  int status() const { return out_.status; }
-
- private:
-  void on_request_impl(http::verb, beast::string_view, beast::string_view, int,
-                       error_code&) override {}
-  void on_response_impl(int code, beast::string_view reason, int, error_code&) override {
-    out_.status = code;
-    out_.reason.assign(reason.data(), reason.size());
-  }
-  void on_field_impl(http::field, beast::string_view name, beast::string_view value,
-                     error_code&) override {
-    out_.headers.push_back({std::string(name), std::string(value)});
-  }
-  void on_header_impl(error_code&) override {}
-  void on_body_init_impl(const boost::optional<std::uint64_t>& length, error_code&) override {
-    if (length) out_.body.reserve(static_cast<std::size_t>(*length));  // within the limit
-  }
-  std::size_t on_body_impl(beast::string_view s, error_code&) override {
-    out_.body.append(s.data(), s.size());
-    return s.size();
-  }
-  void on_chunk_header_impl(std::uint64_t, beast::string_view, error_code&) override {}
-  std::size_t on_chunk_body_impl(std::uint64_t, beast::string_view s, error_code&) override {
-    out_.body.append(s.data(), s.size());
-    return s.size();
-  }
-  void on_finish_impl(error_code&) override {}
-
-  HttpResponse& out_;
-};
 
 // Read buffer space per connection: a typical Graph answer (headers and a thread's JSON) in one
 // read, where Beast's default first read is 512 bytes.
@@ -797,24 +778,21 @@ constexpr std::size_t kReadBufferBytes = 16 * 1024;
 
 // Feeds what `buffer` holds to `parser` (consuming what it used; bytes after the response stay
 // for the next one). Sets x.status and moves x.phase to kReadBody once the header is in. True
-// when the response is complete or `ec` is set (a parse error or limit); false when the parser
-// needs more bytes.
-bool parse_buffered(beast::flat_buffer& buffer, ResponseParser& parser, ExchangeState& x,
-                    error_code& ec) {
+// when the response is complete or the parser failed (a malformed response or a limit); false
+// when it needs more bytes.
+bool parse_buffered(beast::flat_buffer& buffer, ResponseParser& parser,
+                    const HttpResponse& response, ExchangeState& x) {
   while (buffer.size() != 0) {
-    const std::size_t used = parser.put(buffer.data(), ec);
+    const auto* data = static_cast<const char*>(buffer.data().data());
+    const std::size_t used = parser.put(std::string_view(data, buffer.size()));
     buffer.consume(used);
-    if (ec == http::error::need_more) {
-      ec = {};
-    } else if (ec) {
-      return true;
-    }
-    if (x.phase == Phase::kReadHeader && parser.is_header_done()) {
-      x.status = parser.status();
+    if (parser.error() != ParseError::kNone) return true;
+    if (x.phase == Phase::kReadHeader && parser.header_done()) {
+      x.status = response.status;
       x.phase = Phase::kReadBody;
     }
-    if (parser.is_done()) return true;
-    if (used == 0) break;  // the header is not complete yet: it needs more bytes
+    if (parser.done()) return true;
+    if (used == 0) break;  // a line is not complete yet: it needs more bytes
   }
   return false;
 }
@@ -862,16 +840,13 @@ net::awaitable<bool> exchange_over(const HttpRequest& request, Connection& c,
 
   response = HttpResponse{};
   response.headers.reserve(16);
-  ResponseParser parser(response);
-  parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
-  parser.body_limit(limits.max_body_bytes);
-  parser.eager(true);
+  ResponseParser parser(response, limits.max_header_bytes, limits.max_body_bytes);
   if (c.buffer.capacity() < kReadBufferBytes) c.buffer.reserve(kReadBufferBytes);
   x.phase = Phase::kReadHeader;
   // What Beast's http::async_read_header and async_read do (the same end-of-stream, limit and
   // partial-message errors), as one loop of reads and parser.put() in this coroutine, without
   // their layers of composed operations around every read.
-  while (!parse_buffered(c.buffer, parser, x, ec) && !x.stopped()) {
+  while (!parse_buffered(c.buffer, parser, response, x) && !x.stopped()) {
     // As Beast sizes its reads: what the buffer has room for, at least 512 and at most 64 KiB.
     const std::size_t room =
         std::clamp<std::size_t>(c.buffer.capacity() - c.buffer.size(), 512, 64 * 1024);
@@ -896,38 +871,35 @@ net::awaitable<bool> exchange_over(const HttpRequest& request, Connection& c,
     c.buffer.commit(n);
     if (ec == net::error::eof) {
       // The peer closed: that ends a body delimited by the close, and is an error otherwise.
-      if (!parser.got_some()) {
-        ec = http::error::end_of_stream;
-        break;
-      }
       ec = {};
-      parser.put_eof(ec);
+      parser.put_eof();
       break;
     }
     if (ec) break;
   }
   if (x.stopped() || ec == net::error::operation_aborted) co_return false;
-  if (ec) {
+  const ParseError bad = parser.error();
+  if (ec || bad != ParseError::kNone) {
     const std::string where = host_port(request);
     const std::string got = x.status ? " (status " + std::to_string(x.status) + " received)" : "";
-    if (ec == http::error::body_limit || ec == http::error::header_limit) {
+    if (bad == ParseError::kBodyLimit || bad == ParseError::kHeaderLimit) {
       fail(x, TransportFailure::kTooLarge,
            std::string("response from ") + where + " exceeds the " +
-               (ec == http::error::body_limit
+               (bad == ParseError::kBodyLimit
                     ? std::to_string(limits.max_body_bytes) + "-byte body limit"
                     : std::to_string(limits.max_header_bytes) + "-byte header limit") +
                got);
-    } else if (ec == http::error::partial_message) {
+    } else if (bad == ParseError::kPartial) {
       // For a POST this is "outcome unknown": the server may well have acted.
       fail(x, TransportFailure::kConnectionLost,
            "response from " + where + " was cut short (connection closed mid-body)" + got);
-    } else if (ec == http::error::end_of_stream || ec == net::error::eof ||
-               ec == net::error::connection_reset || ec == ssl::error::stream_truncated) {
+    } else if (bad == ParseError::kEndOfStream || ec == net::error::connection_reset ||
+               ec == ssl::error::stream_truncated) {
       fail(x, TransportFailure::kConnectionLost,
            "connection closed by " + where + " before a complete response arrived" + got);
-    } else if (ec.category() == http::make_error_code(http::error::bad_version).category()) {
+    } else if (bad != ParseError::kNone) {
       fail(x, TransportFailure::kProtocol,
-           "invalid HTTP response from " + where + ": " + ec.message() + got);
+           "invalid HTTP response from " + where + ": " + parse_error_text(bad) + got);
     } else {
       fail(x, TransportFailure::kConnectionLost,
            "reading the response from " + where + " failed: " + ec.message() + got);
