@@ -6,6 +6,8 @@
 #include <string_view>
 #include <utility>
 
+#include "gt/byte_scan.hpp"
+
 namespace gt {
 namespace {
 
@@ -57,12 +59,7 @@ void append_json_string(std::string& out, std::string_view s) {
   out += '"';
   std::size_t i = 0;
   while (i < s.size()) {
-    std::size_t plain = i;
-    while (plain < s.size()) {
-      const auto c = static_cast<unsigned char>(s[plain]);
-      if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') break;
-      ++plain;
-    }
+    const std::size_t plain = i + json_plain_prefix(s.substr(i));
     out.append(s.data() + i, plain - i);
     i = plain;
     if (i == s.size()) break;
