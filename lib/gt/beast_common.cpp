@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -805,85 +806,42 @@ bool parse_buffered(beast::flat_buffer& buffer, ResponseParser& parser,
 
 }  // namespace
 
-net::awaitable<bool> exchange_over(const HttpRequest& request, Connection& c,
-                                   const ResponseLimits& limits, HttpResponse& response,
-                                   ExchangeState& x) {
-  if (x.stopped()) co_return false;
-  error_code ec;
-  std::string& wire = c.wire;
-  if (!wire_request(request, wire, x)) co_return false;
+namespace {
 
-  x.phase = Phase::kWrite;
-  x.write_started = std::chrono::steady_clock::now();
-  auto token = net::redirect_error(net::use_awaitable, ec);
-  std::size_t written = 0;
-  if (c.direct) {
-    // SSL_write_ex accepts whole records; with the socket's buffer free it takes it all at once.
-    while (written < wire.size()) {
-      const DirectStep step = direct_write_once(c.ssl(), std::string_view(wire).substr(written));
-      written += step.n;
-      ec = step.ec;
-      if (ec) break;
-      if (step.want) co_await c.socket().async_wait(wait_for(step.want), token);
-      if (ec) break;
-    }
-  } else {
-    written = co_await c.on_stream(
-        [&](auto& s) { return net::async_write(s, net::buffer(wire), token); });
-  }
+// What exchange_over and DirectExchange do once the request is written (or failed to be): record
+// whether any byte went, and turn a failure into x.error. True to go on reading.
+bool after_write(const HttpRequest& request, ExchangeState& x, std::size_t written,
+                 const error_code& ec) {
   // If SSL/TCP accepted no byte, the server cannot have seen a request; otherwise assume it may.
   // (Over plain TCP `written` is what the kernel took. Over TLS a failed write reports 0 even if
   // part of its records reached the socket, but then its last record, which carries the end of
   // what was written, is incomplete: the server cannot have decrypted the whole request.)
   x.bytes_written = written > 0 || !ec;
-  if (x.stopped() || ec == net::error::operation_aborted) co_return false;
+  if (x.stopped() || ec == net::error::operation_aborted) return false;
   if (ec) {
     fail(
         x, TransportFailure::kConnectionLost,
         "connection to " + host_port(request) + " lost while sending the request: " + ec.message());
-    co_return false;
+    return false;
   }
+  return true;
+}
 
+// Prepares `response` and the connection's buffer for reading an answer into `parser`.
+void begin_read(Connection& c, HttpResponse& response, ExchangeState& x) {
   response = HttpResponse{};
   response.headers.reserve(16);
-  ResponseParser parser(response, limits.max_header_bytes, limits.max_body_bytes);
   if (c.buffer.capacity() < kReadBufferBytes) c.buffer.reserve(kReadBufferBytes);
   x.phase = Phase::kReadHeader;
-  // What Beast's http::async_read_header and async_read do (the same end-of-stream, limit and
-  // partial-message errors), as one loop of reads and parser.put() in this coroutine, without
-  // their layers of composed operations around every read.
-  while (!parse_buffered(c.buffer, parser, response, x) && !x.stopped()) {
-    // As Beast sizes its reads: what the buffer has room for, at least 512 and at most 64 KiB.
-    const std::size_t room =
-        std::clamp<std::size_t>(c.buffer.capacity() - c.buffer.size(), 512, 64 * 1024);
-    const net::mutable_buffer into = c.buffer.prepare(room);
-    std::size_t n = 0;
-    if (c.direct) {
-      // When SSL holds nothing unread, wait for the socket before reading: right after the
-      // request the answer cannot be there yet, and trying would be a read(2) failing EAGAIN.
-      int want = SSL_has_pending(c.ssl()) == 0 ? SSL_ERROR_WANT_READ : 0;
-      for (;;) {
-        if (want) co_await c.socket().async_wait(wait_for(want), token);
-        if (ec) break;
-        const DirectStep step = direct_read_once(c.ssl(), into);
-        n = step.n;
-        ec = step.ec;
-        want = step.want;
-        if (!want) break;
-      }
-    } else {
-      n = co_await c.on_stream([&](auto& s) { return s.async_read_some(into, token); });
-    }
-    c.buffer.commit(n);
-    if (ec == net::error::eof) {
-      // The peer closed: that ends a body delimited by the close, and is an error otherwise.
-      ec = {};
-      parser.put_eof();
-      break;
-    }
-    if (ec) break;
-  }
-  if (x.stopped() || ec == net::error::operation_aborted) co_return false;
+}
+
+// What exchange_over and DirectExchange do once reading has ended, by a complete response, a
+// parse error or a read error `ec`: the failure as x.error (the same words for each path), or,
+// for a complete response, closing the socket when the response does not allow another request.
+// True for a complete response.
+bool after_read(const HttpRequest& request, Connection& c, const ResponseLimits& limits,
+                const ResponseParser& parser, ExchangeState& x, const error_code& ec) {
+  if (x.stopped() || ec == net::error::operation_aborted) return false;
   const ParseError bad = parser.error();
   if (ec || bad != ParseError::kNone) {
     const std::string where = host_port(request);
@@ -910,16 +868,197 @@ net::awaitable<bool> exchange_over(const HttpRequest& request, Connection& c,
       fail(x, TransportFailure::kConnectionLost,
            "reading the response from " + where + " failed: " + ec.message() + got);
     }
-    co_return false;
+    return false;
   }
-
   if (!parser.keep_alive() || parser.need_eof()) {
     // The server will close (or already did): this connection cannot carry another request.
     error_code ignored;
     c.socket().close(ignored);
   }
   x.phase = Phase::kDone;
-  co_return true;
+  return true;
+}
+
+// The read space for the next read into the connection's buffer: what it has room for, at least
+// 512 and at most 64 KiB, as Beast sizes its reads.
+net::mutable_buffer read_space(Connection& c) {
+  const std::size_t room =
+      std::clamp<std::size_t>(c.buffer.capacity() - c.buffer.size(), 512, 64 * 1024);
+  return c.buffer.prepare(room);
+}
+
+}  // namespace
+
+net::awaitable<bool> exchange_over(const HttpRequest& request, Connection& c,
+                                   const ResponseLimits& limits, HttpResponse& response,
+                                   ExchangeState& x) {
+  if (x.stopped()) co_return false;
+  error_code ec;
+  std::string& wire = c.wire;
+  if (!wire_request(request, wire, x)) co_return false;
+
+  x.phase = Phase::kWrite;
+  x.write_started = std::chrono::steady_clock::now();
+  auto token = net::redirect_error(net::use_awaitable, ec);
+  std::size_t written = 0;
+  if (c.direct) {
+    // SSL_write_ex accepts whole records; with the socket's buffer free it takes it all at once.
+    while (written < wire.size()) {
+      const DirectStep step = direct_write_once(c.ssl(), std::string_view(wire).substr(written));
+      written += step.n;
+      ec = step.ec;
+      if (ec) break;
+      if (step.want) co_await c.socket().async_wait(wait_for(step.want), token);
+      if (ec) break;
+    }
+  } else {
+    written = co_await c.on_stream(
+        [&](auto& s) { return net::async_write(s, net::buffer(wire), token); });
+  }
+  if (!after_write(request, x, written, ec)) co_return false;
+
+  begin_read(c, response, x);
+  ResponseParser parser(response, limits.max_header_bytes, limits.max_body_bytes);
+  // What Beast's http::async_read_header and async_read do (the same end-of-stream, limit and
+  // partial-message errors), as one loop of reads and parser.put() in this coroutine, without
+  // their layers of composed operations around every read.
+  while (!parse_buffered(c.buffer, parser, response, x) && !x.stopped()) {
+    const net::mutable_buffer into = read_space(c);
+    std::size_t n = 0;
+    if (c.direct) {
+      // When SSL holds nothing unread, wait for the socket before reading: right after the
+      // request the answer cannot be there yet, and trying would be a read(2) failing EAGAIN.
+      int want = SSL_has_pending(c.ssl()) == 0 ? SSL_ERROR_WANT_READ : 0;
+      for (;;) {
+        if (want) co_await c.socket().async_wait(wait_for(want), token);
+        if (ec) break;
+        const DirectStep step = direct_read_once(c.ssl(), into);
+        n = step.n;
+        ec = step.ec;
+        want = step.want;
+        if (!want) break;
+      }
+    } else {
+      n = co_await c.on_stream([&](auto& s) { return s.async_read_some(into, token); });
+    }
+    c.buffer.commit(n);
+    if (ec == net::error::eof) {
+      // The peer closed: that ends a body delimited by the close, and is an error otherwise.
+      ec = {};
+      parser.put_eof();
+      break;
+    }
+    if (ec) break;
+  }
+  co_return after_read(request, c, limits, parser, x, ec);
+}
+
+bool is_direct(Connection& c) {
+  return c.direct;
+}
+
+namespace {
+
+// exchange_over's steps for a direct connection, driven by completion handlers instead of a
+// coroutine: the state lives here, kept alive by the handler waiting on the socket.
+class DirectExchange : public std::enable_shared_from_this<DirectExchange> {
+ public:
+  DirectExchange(const HttpRequest& request, Connection& c, const ResponseLimits& limits,
+                 HttpResponse& response, ExchangeState& x, std::function<void(bool)> done)
+      : request_(request),
+        c_(c),
+        limits_(limits),
+        response_(response),
+        x_(x),
+        done_(std::move(done)),
+        parser_(response, limits.max_header_bytes, limits.max_body_bytes) {}
+
+  // Writes the request; its answer (or a failure) reaches done_ from a handler.
+  void start() {
+    if (x_.stopped() || !wire_request(request_, c_.wire, x_)) return finish_soon(false);
+    x_.phase = Phase::kWrite;
+    x_.write_started = std::chrono::steady_clock::now();
+    write();
+  }
+
+ private:
+  void write() {
+    const std::string& wire = c_.wire;
+    while (written_ < wire.size()) {
+      const DirectStep step = direct_write_once(c_.ssl(), std::string_view(wire).substr(written_));
+      written_ += step.n;
+      if (step.ec) return wrote(step.ec);
+      if (step.want) {
+        c_.socket().async_wait(wait_for(step.want), [self = shared_from_this()](error_code ec) {
+          if (ec) return self->wrote(ec);
+          self->write();
+        });
+        return;
+      }
+    }
+    wrote({});
+  }
+
+  void wrote(const error_code& ec) {
+    if (!after_write(request_, x_, written_, ec)) return finish_soon(false);
+    begin_read(c_, response_, x_);
+    // Wait for the socket first unless bytes are already here (the answer is not there before
+    // the request has gone).
+    read(c_.buffer.size() != 0 || ssl_has_input() ? 0 : SSL_ERROR_WANT_READ);
+  }
+
+  bool ssl_has_input() { return SSL_has_pending(c_.ssl()) != 0; }
+
+  // Reads until the response is complete, waiting on the socket for what SSL wants first.
+  void read(int want) {
+    if (want) {
+      c_.socket().async_wait(wait_for(want), [self = shared_from_this()](error_code ec) {
+        if (ec) return self->read_ended(ec);
+        self->read(0);
+      });
+      return;
+    }
+    for (;;) {
+      if (parse_buffered(c_.buffer, parser_, response_, x_) || x_.stopped()) {
+        return read_ended({});
+      }
+      const DirectStep step = direct_read_once(c_.ssl(), read_space(c_));
+      if (step.want) return read(step.want);
+      c_.buffer.commit(step.n);
+      if (step.ec == net::error::eof) {
+        // The peer closed: that ends a body delimited by the close, and is an error otherwise.
+        parser_.put_eof();
+        return read_ended({});
+      }
+      if (step.ec) return read_ended(step.ec);
+    }
+  }
+
+  void read_ended(const error_code& ec) {
+    done_(after_read(request_, c_, limits_, parser_, x_, ec));
+  }
+
+  // For a failure found before anything waited: done_ must not run inside start().
+  void finish_soon(bool ok) {
+    net::post(c_.socket().get_executor(), [self = shared_from_this(), ok] { self->done_(ok); });
+  }
+
+  const HttpRequest& request_;
+  Connection& c_;
+  const ResponseLimits& limits_;
+  HttpResponse& response_;
+  ExchangeState& x_;
+  std::function<void(bool)> done_;
+  ResponseParser parser_;
+  std::size_t written_ = 0;
+};
+
+}  // namespace
+
+void start_direct_exchange(const HttpRequest& request, Connection& c, const ResponseLimits& limits,
+                           HttpResponse& response, ExchangeState& x,
+                           std::function<void(bool)> done) {
+  std::make_shared<DirectExchange>(request, c, limits, response, x, std::move(done))->start();
 }
 
 TlsFacts tls_facts(Connection& c) {

@@ -19,6 +19,7 @@
 #include <chrono>
 #include <cstddef>
 #include <exception>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -155,6 +156,20 @@ boost::asio::awaitable<bool> open_connection(const HttpRequest& request, Connect
 boost::asio::awaitable<bool> exchange_over(const HttpRequest& request, Connection& c,
                                            const ResponseLimits& limits, HttpResponse& response,
                                            ExchangeState& x);
+
+// Whether `c` is a TLS connection past its handshake, whose SSL object reads and writes the
+// socket itself: start_direct_exchange can carry an exchange over it.
+bool is_direct(Connection& c);
+
+// exchange_over without a coroutine, for a direct connection (is_direct): the same steps,
+// checks, errors and keep-alive decision, driven by completion handlers, which costs less per
+// exchange than a coroutine frame and its awaitable machinery on the bulk path. Writes the
+// request before it returns when the socket takes it, and calls done(ok) later from the
+// io_context, never from inside this call; ok and x as exchange_over returns and leaves them.
+// REQUIRES: `c` is open, direct and attached to `x`; every argument outlives the call of done.
+void start_direct_exchange(const HttpRequest& request, Connection& c, const ResponseLimits& limits,
+                           HttpResponse& response, ExchangeState& x,
+                           std::function<void(bool)> done);
 
 // Records an exception that escaped an exchange's coroutine as a kLocal failure (no-op for null).
 void note_exception(ExchangeState& x, std::exception_ptr e);
