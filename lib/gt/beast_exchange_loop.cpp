@@ -30,9 +30,10 @@ struct Pending {
   ExchangeLoop::Done done;
   bc::ExchangeState x;
   HttpResponse response;
-  bool ok = false;        // the coroutine read a complete response
-  bool finished = false;  // the coroutine has ended (the deadline no longer applies)
-  std::size_t slot = 0;   // its index in Impl::in_flight
+  bool ok = false;         // the coroutine read a complete response
+  bool finished = false;   // the coroutine has ended (the deadline no longer applies)
+  std::size_t slot = 0;    // its index in Impl::in_flight
+  bc::ConnectionPtr conn;  // the pooled connection a direct exchange (start_fast) runs on
 };
 
 // The keep-alive connections to one origin, most recently used last.
@@ -74,6 +75,7 @@ struct BeastExchangeLoop::Impl {
   Pool& pool_for(const HttpRequest& request);
   bc::ConnectionPtr take_idle(Pool& pool);
   net::awaitable<void> drive(std::shared_ptr<Pending> p);
+  bool start_fast(const std::shared_ptr<Pending>& p);
   void finish(Pending& p, std::exception_ptr e);
   void arm_sweep(Clock::time_point when);
   void on_sweep();
@@ -105,6 +107,7 @@ void BeastExchangeLoop::start(HttpRequest request, Clock::time_point deadline, D
   p->slot = im.in_flight.size();
   im.in_flight.push_back(p.get());
   im.arm_sweep(deadline);
+  if (im.start_fast(p)) return;
   // co_spawn may start the coroutine inline when called from a callback, but it never calls the
   // completion handler (and so `done`) from inside co_spawn.
   net::co_spawn(im.ioc, im.drive(p), [&im, p](std::exception_ptr e) { im.finish(*p, e); });
@@ -221,6 +224,38 @@ net::awaitable<void> BeastExchangeLoop::Impl::drive(std::shared_ptr<Pending> p) 
   // unknown. After a response it is pooled unless the response ended it.
   // (pool_for again, not a reference kept from before: `idle` may have grown since.)
   if (bc::poolable(*conn)) pool_for(request).connections.push_back(std::move(conn));
+}
+
+// The common case of a bulk run, without a coroutine: an idle direct TLS connection to the origin
+// is in the pool, so the exchange is only a write and reads (bc::start_direct_exchange). Anything
+// else (a new connection, plain http, a refused request) goes through drive(). False when it did
+// not start the exchange.
+bool BeastExchangeLoop::Impl::start_fast(const std::shared_ptr<Pending>& p) {
+  const HttpRequest& request = p->request;
+  if (request.fresh_connection || p->x.stopped()) return false;
+  if (bc::refuse(request, options.allow_plain_http_to_any_host, options.proxy)) return false;
+  Pool& pool = pool_for(request);
+  if (pool.connections.empty() || !bc::is_direct(*pool.connections.back())) return false;
+  bc::ConnectionPtr conn = take_idle(pool);
+  if (!conn) return false;
+  if (!bc::is_direct(*conn)) {
+    pool.connections.push_back(std::move(conn));
+    return false;
+  }
+  p->x.connection = conn.get();  // what stop() closes, as bc::Attach does for drive()
+  bc::Connection& c = *conn;
+  p->conn = std::move(conn);
+  bc::start_direct_exchange(p->request, c, options.limits, p->response, p->x, [this, p](bool ok) {
+    p->x.connection = nullptr;
+    p->ok = ok;
+    // As drive(): pooled after a response that allows another.
+    if (ok && bc::poolable(*p->conn)) {
+      pool_for(p->request).connections.push_back(std::move(p->conn));
+    }
+    p->conn.reset();
+    finish(*p, nullptr);
+  });
+  return true;
 }
 
 void BeastExchangeLoop::Impl::finish(Pending& p, std::exception_ptr e) {

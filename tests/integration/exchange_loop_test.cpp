@@ -577,3 +577,77 @@ TEST_CASE(
   CHECK(o.e.ok);
   CHECK(events.size() == before);
 }
+
+// A pooled TLS connection carries its next exchange without a coroutine (start_fast and
+// bc::start_direct_exchange): the same faults must end it the same way as on a new one.
+TEST_CASE("exchange loop: faults on a reused connection, what was written, and recovery") {
+  struct Case {
+    const char* name;
+    Fault fault;
+    TransportFailure failure;
+    int status;  // status line seen before the failure
+    std::chrono::milliseconds budget;
+  };
+  const Case cases[] = {
+      {"drop after read",
+       {.kind = FaultKind::kDropAfterRead},
+       TransportFailure::kConnectionLost,
+       0,
+       30s},
+      {"truncated body",
+       {.kind = FaultKind::kTruncateBody},
+       TransportFailure::kConnectionLost,
+       201,
+       30s},
+      {"stall after read", {.kind = FaultKind::kStall}, TransportFailure::kTimeout, 0, 1500ms},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.name);
+    LiveServer s;
+    auto loop = make_loop();
+    Outcome first;
+    loop->start(create_request(s), loop->now() + 30s, record_into(first));
+    loop->run();
+    REQUIRE(first.e.ok);
+    REQUIRE(loop->idle_connections() == 1);
+    s.faults.push(c.fault);
+    Outcome failed;
+    loop->start(create_request(s), loop->now() + c.budget, record_into(failed));
+    loop->run();
+    REQUIRE(failed.calls == 1);
+    CHECK_FALSE(failed.e.ok);
+    CHECK(failed.e.error.failure == c.failure);
+    CHECK(failed.e.error.request_bytes_written);  // the request had gone: outcome unknown
+    CHECK(failed.e.error.status == c.status);
+    CHECK(failed.e.started < failed.e.finished);
+    CHECK_FALSE(failed.e.error.message.empty());
+    CHECK(loop->connections_opened() == 1);  // it was the pooled connection
+    CHECK(loop->idle_connections() == 0);    // and it is not pooled again
+    Outcome next;
+    loop->start(create_request(s), loop->now() + 30s, record_into(next));
+    loop->run();
+    REQUIRE(next.calls == 1);
+    CHECK_MESSAGE(next.e.ok, next.e.error.message);
+    CHECK(loop->connections_opened() == 2);
+  }
+}
+
+TEST_CASE("exchange loop: abort_all ends an exchange on a reused connection as interrupted") {
+  LiveServer s;
+  auto loop = make_loop();
+  Outcome first;
+  loop->start(create_request(s), loop->now() + 30s, record_into(first));
+  loop->run();
+  REQUIRE(first.e.ok);
+  s.faults.push({.kind = FaultKind::kStall});
+  Outcome aborted;
+  loop->start(create_request(s), loop->now() + 60s, record_into(aborted));
+  when(
+      *loop, [&] { return s.server.received().size() >= 2; }, [&] { loop->abort_all(); });
+  loop->run();
+  REQUIRE(aborted.calls == 1);
+  CHECK(aborted.e.error.failure == TransportFailure::kInterrupted);
+  CHECK(aborted.e.error.request_bytes_written);
+  CHECK(loop->connections_opened() == 1);
+  CHECK(loop->idle_connections() == 0);
+}
