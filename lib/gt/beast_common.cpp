@@ -975,10 +975,12 @@ class DirectExchange : public std::enable_shared_from_this<DirectExchange> {
 
   // Writes the request; its answer (or a failure) reaches done_ from a handler.
   void start() {
-    if (x_.stopped() || !wire_request(request_, c_.wire, x_)) return finish_soon(false);
-    x_.phase = Phase::kWrite;
-    x_.write_started = std::chrono::steady_clock::now();
-    write();
+    guarded([this] {
+      if (x_.stopped() || !wire_request(request_, c_.wire, x_)) return finish_soon(false);
+      x_.phase = Phase::kWrite;
+      x_.write_started = std::chrono::steady_clock::now();
+      write();
+    });
   }
 
  private:
@@ -990,8 +992,7 @@ class DirectExchange : public std::enable_shared_from_this<DirectExchange> {
       if (step.ec) return wrote(step.ec);
       if (step.want) {
         c_.socket().async_wait(wait_for(step.want), [self = shared_from_this()](error_code ec) {
-          if (ec) return self->wrote(ec);
-          self->write();
+          self->guarded([&] { ec ? self->wrote(ec) : self->write(); });
         });
         return;
       }
@@ -1013,8 +1014,7 @@ class DirectExchange : public std::enable_shared_from_this<DirectExchange> {
   void read(int want) {
     if (want) {
       c_.socket().async_wait(wait_for(want), [self = shared_from_this()](error_code ec) {
-        if (ec) return self->read_ended(ec);
-        self->read(0);
+        self->guarded([&] { ec ? self->read_ended(ec) : self->read(0); });
       });
       return;
     }
@@ -1035,12 +1035,28 @@ class DirectExchange : public std::enable_shared_from_this<DirectExchange> {
   }
 
   void read_ended(const error_code& ec) {
-    done_(after_read(request_, c_, limits_, parser_, x_, ec));
+    const bool ok = after_read(request_, c_, limits_, parser_, x_, ec);
+    called_ = true;
+    done_(ok);
   }
 
   // For a failure found before anything waited: done_ must not run inside start().
   void finish_soon(bool ok) {
+    called_ = true;
     net::post(c_.socket().get_executor(), [self = shared_from_this(), ok] { self->done_(ok); });
+  }
+
+  // Runs a step; an exception from the exchange itself (not from done_, which is the caller's)
+  // ends it as a kLocal failure, as an exception escaping exchange_over's coroutine does.
+  template <class Step>
+  void guarded(Step step) {
+    try {
+      step();
+    } catch (...) {
+      if (called_) throw;
+      note_exception(x_, std::current_exception());
+      finish_soon(false);
+    }
   }
 
   const HttpRequest& request_;
@@ -1051,6 +1067,7 @@ class DirectExchange : public std::enable_shared_from_this<DirectExchange> {
   std::function<void(bool)> done_;
   ResponseParser parser_;
   std::size_t written_ = 0;
+  bool called_ = false;  // done_ was called or posted
 };
 
 }  // namespace

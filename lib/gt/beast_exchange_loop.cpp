@@ -1,4 +1,6 @@
-// The real ExchangeLoop: one io_context, one coroutine per exchange, a keep-alive pool per origin.
+// The real ExchangeLoop: one io_context, a keep-alive pool per origin, and per exchange either a
+// coroutine (drive: it may resolve, connect, tunnel and shake hands first) or, on a pooled TLS
+// connection, completion handlers (start_fast), which cost less on the bulk path.
 // The connection-level work (TLS, connect, write, read, error classification) is gt/beast_common,
 // shared with gt/beast_transport; this file schedules exchanges, deadlines and timers.
 //
@@ -30,8 +32,8 @@ struct Pending {
   ExchangeLoop::Done done;
   bc::ExchangeState x;
   HttpResponse response;
-  bool ok = false;         // the coroutine read a complete response
-  bool finished = false;   // the coroutine has ended (the deadline no longer applies)
+  bool ok = false;         // the exchange read a complete response
+  bool finished = false;   // the exchange has ended (the deadline no longer applies)
   std::size_t slot = 0;    // its index in Impl::in_flight
   bc::ConnectionPtr conn;  // the pooled connection a direct exchange (start_fast) runs on
 };
