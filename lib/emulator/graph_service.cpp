@@ -13,6 +13,7 @@
 #include <random>
 #include <utility>
 
+#include "gt/ascii.hpp"
 #include "gt/auth.hpp"
 #include "gt/json_codec.hpp"
 #include "gt/uuid.hpp"
@@ -33,19 +34,6 @@ constexpr std::size_t kMaxPageSize = 999;
 constexpr std::size_t kMaxBatchRequests = 20;
 constexpr std::string_view kNotFoundInStore = "The specified object was not found in the store.";
 constexpr std::string_view kAccessDenied = "Access is denied. Check credentials and try again.";
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -272,7 +260,8 @@ std::vector<std::string> expand_key_segment(std::string segment) {
   const auto open = segment.find('(');
   if (open == std::string::npos || segment.back() != ')') return {std::move(segment)};
   const std::string name = segment.substr(0, open);
-  if (!iequals(name, "groups") && !iequals(name, "threads")) return {std::move(segment)};
+  if (!ascii_iequals(name, "groups") && !ascii_iequals(name, "threads"))
+    return {std::move(segment)};
   std::string key = segment.substr(open + 1, segment.size() - open - 2);
   if (key.size() >= 2 && key.front() == '\'' && key.back() == '\'') {
     std::string unquoted;
@@ -307,33 +296,33 @@ Result<Route> parse_route(std::string_view target) {
   const std::vector<std::string>& seg = *decoded;
   if (seg.size() < 2 || !seg[0].empty()) return segment_not_found(seg.empty() ? "" : seg[0]);
   Route route;
-  if (iequals(seg[1], "v1.0")) {
+  if (ascii_iequals(seg[1], "v1.0")) {
     route.version = "v1.0";
-  } else if (iequals(seg[1], "beta")) {
+  } else if (ascii_iequals(seg[1], "beta")) {
     route.version = "beta";
   } else {
     return segment_not_found(seg[1]);
   }
-  if (seg.size() == 3 && iequals(seg[2], "$batch")) {
+  if (seg.size() == 3 && ascii_iequals(seg[2], "$batch")) {
     route.endpoint = Endpoint::kBatch;
     return route;
   }
-  if (seg.size() == 3 && iequals(seg[2], "me")) {
+  if (seg.size() == 3 && ascii_iequals(seg[2], "me")) {
     route.endpoint = Endpoint::kMe;
     return route;
   }
-  if (seg.size() < 3 || !iequals(seg[2], "groups")) {
+  if (seg.size() < 3 || !ascii_iequals(seg[2], "groups")) {
     return segment_not_found(seg.size() < 3 ? "" : seg[2]);
   }
   if (seg.size() < 5) return segment_not_found(seg.back());
-  if (!iequals(seg[4], "threads")) return segment_not_found(seg[4]);
+  if (!ascii_iequals(seg[4], "threads")) return segment_not_found(seg[4]);
   route.group_id = seg[3];
   if (seg.size() == 5) return route;
   route.thread_id = seg[5];
   if (route.thread_id.empty()) return segment_not_found("");
   route.endpoint = Endpoint::kThread;
   if (seg.size() == 6) return route;
-  if (!iequals(seg[6], "reply") && !iequals(seg[6], "microsoft.graph.reply")) {
+  if (!ascii_iequals(seg[6], "reply") && !ascii_iequals(seg[6], "microsoft.graph.reply")) {
     return segment_not_found(seg[6]);
   }
   if (seg.size() > 7) return segment_not_found(seg[7]);
@@ -381,7 +370,7 @@ bool breaks_words(std::string_view tag) {
   const std::size_t end = tag.find_first_of(" \t\r\n/>");
   const std::string_view name = tag.substr(0, end);
   return std::any_of(kBlocks.begin(), kBlocks.end(),
-                     [&](std::string_view block) { return iequals(name, block); });
+                     [&](std::string_view block) { return ascii_iequals(name, block); });
 }
 
 std::string strip_tags(std::string_view html) {
@@ -690,7 +679,7 @@ std::string_view bearer_token(std::string_view authorization) {
   authorization = trim(authorization);
   constexpr std::string_view kScheme = "bearer";
   if (authorization.size() <= kScheme.size() ||
-      !iequals(authorization.substr(0, kScheme.size()), kScheme) ||
+      !ascii_iequals(authorization.substr(0, kScheme.size()), kScheme) ||
       authorization[kScheme.size()] != ' ') {
     return {};
   }
@@ -726,7 +715,7 @@ bool grants_any(const std::vector<std::string>& granted,
                 std::initializer_list<std::string_view> wanted) {
   return std::any_of(granted.begin(), granted.end(), [&](const std::string& g) {
     return std::any_of(wanted.begin(), wanted.end(),
-                       [&](std::string_view w) { return iequals(g, w); });
+                       [&](std::string_view w) { return ascii_iequals(g, w); });
   });
 }
 
@@ -758,8 +747,9 @@ Status check_group(const Call& call, const std::string& group_id) {
                        "Invalid object identifier '" + group_id + "': a group id is a GUID.");
   }
   const auto& groups = call.options.groups;
-  if (!groups.empty() && std::none_of(groups.begin(), groups.end(),
-                                      [&](const std::string& g) { return iequals(g, group_id); })) {
+  if (!groups.empty() && std::none_of(groups.begin(), groups.end(), [&](const std::string& g) {
+        return ascii_iequals(g, group_id);
+      })) {
     return graph_error(
         404, "ErrorItemNotFound",
         std::string(kNotFoundInStore) + ", Group '" + group_id + "' does not exist.");
@@ -775,7 +765,7 @@ Status check_thread_exists(const Call& call, const Route& route) {
 }
 
 bool is_json_content_type(std::string_view content_type) {
-  return iequals(trim(content_type.substr(0, content_type.find(';'))), "application/json");
+  return ascii_iequals(trim(content_type.substr(0, content_type.find(';'))), "application/json");
 }
 
 // 415 for a Content-Type other than JSON, 413 for a body over the limit.
@@ -836,7 +826,7 @@ Result<std::vector<QueryOption>> query_options(std::string_view target) {
           "The query option '" + std::string(raw) + "' is not valid percent-encoding.");
     }
     if (name->starts_with('$')) {
-      *name = lower(*name);
+      *name = ascii_lowered(*name);
       if (std::any_of(out.begin(), out.end(),
                       [&](const QueryOption& o) { return o.name == *name; })) {
         return graph_error(400, "BadRequest",
@@ -856,12 +846,13 @@ Result<Selection> parse_select(std::string_view value) {
       return graph_error(400, "BadRequest",
                          "Invalid $select '" + std::string(value) + "': an empty property name.");
     }
-    if (iequals(name, "posts")) {
+    if (ascii_iequals(name, "posts")) {
       return graph_error(400, "BadRequest",
                          "Property 'posts' cannot be selected: it is a navigation property.");
     }
-    const auto it = std::find_if(kThreadProperties.begin(), kThreadProperties.end(),
-                                 [&](const ThreadProperty& p) { return iequals(p.name, name); });
+    const auto it =
+        std::find_if(kThreadProperties.begin(), kThreadProperties.end(),
+                     [&](const ThreadProperty& p) { return ascii_iequals(p.name, name); });
     if (it == kThreadProperties.end()) {
       return graph_error(400, "BadRequest",
                          "Could not find a property named '" + std::string(name) +
@@ -1066,11 +1057,11 @@ Result<std::optional<bool>> decode_patch(const json::value& body) {
   for (const auto& [key, value] : body.get_object()) {
     const std::string_view name = to_std(key);
     if (name.find('@') != std::string_view::npos) continue;  // annotations
-    if (!iequals(name, "isLocked")) {
+    if (!ascii_iequals(name, "isLocked")) {
       const bool known =
           std::any_of(kThreadProperties.begin(), kThreadProperties.end(),
-                      [&](const ThreadProperty& p) { return iequals(p.name, name); });
-      return invalid_request(name, known || iequals(name, "posts")
+                      [&](const ThreadProperty& p) { return ascii_iequals(p.name, name); });
+      return invalid_request(name, known || ascii_iequals(name, "posts")
                                        ? "cannot be updated; only isLocked can be changed"
                                        : "unknown property of conversationThread; only isLocked "
                                          "can be changed");
@@ -1124,7 +1115,7 @@ Result<Post> decode_reply(const json::value& body) {
   for (const auto& [key, value] : body.get_object()) {
     const std::string_view name = to_std(key);
     if (name.find('@') != std::string_view::npos) continue;  // annotations
-    if (!iequals(name, "post")) {
+    if (!ascii_iequals(name, "post")) {
       return invalid_request(name, "unknown property; a reply's body has only \"post\"");
     }
     post = &value;
@@ -1274,7 +1265,7 @@ Result<BatchItem> batch_item(const json::value& v, std::size_t i) {
 Status check_unique_ids(const std::vector<BatchItem>& items) {
   for (std::size_t i = 0; i < items.size(); ++i) {
     for (std::size_t j = 0; j < i; ++j) {
-      if (iequals(items[i].id, items[j].id)) {
+      if (ascii_iequals(items[i].id, items[j].id)) {
         return bad_batch(item_path(i, "id") + " '" + items[i].id + "' is also the id of " +
                          item_path(j) + "; ids must be unique (ignoring case).");
       }
@@ -1289,12 +1280,12 @@ Status resolve_dependencies(const json::array& requests, std::vector<BatchItem>&
     if (!v || v->is_null()) continue;
     if (!v->is_array()) return bad_batch(item_path(i, "dependsOn") + " must be an array of ids.");
     for (const json::value& dep : v->get_array()) {
-      const auto target = dep.is_string()
-                              ? std::find_if(items.begin(), items.end(),
-                                             [&](const BatchItem& other) {
-                                               return iequals(other.id, to_std(dep.get_string()));
-                                             })
-                              : items.end();
+      const auto target =
+          dep.is_string() ? std::find_if(items.begin(), items.end(),
+                                         [&](const BatchItem& other) {
+                                           return ascii_iequals(other.id, to_std(dep.get_string()));
+                                         })
+                          : items.end();
       if (target == items.end()) {
         return bad_batch(item_path(i, "dependsOn") + ": " + json::serialize(dep) +
                          " is not the id of a request in this batch.");
@@ -1361,7 +1352,8 @@ HttpRequest item_request(const HttpRequest& outer, const Route& route, const Bat
   r.port = outer.port;
   r.target = "/" + route.version + item.url;
   for (const Header& h : item.headers) {
-    if (!iequals(h.name, "Authorization") && !iequals(h.name, "Host")) r.headers.push_back(h);
+    if (!ascii_iequals(h.name, "Authorization") && !ascii_iequals(h.name, "Host"))
+      r.headers.push_back(h);
   }
   if (const auto host = outer.header("Host"); !host.empty()) {
     r.headers.push_back({"Host", std::string(host)});

@@ -21,6 +21,7 @@
 #include <variant>
 
 #include "emulator/graph_service.hpp"
+#include "gt/ascii.hpp"
 #include "gt/uuid.hpp"
 
 namespace gt::emulator {
@@ -47,18 +48,8 @@ constexpr std::size_t kUserCodeLength = 9;
 
 // ---- text --------------------------------------------------------------------------------------
 
-std::string to_lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && to_lower(a) == to_lower(b);
-}
-
 bool istarts_with(std::string_view s, std::string_view prefix) {
-  return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
+  return s.size() >= prefix.size() && ascii_iequals(s.substr(0, prefix.size()), prefix);
 }
 
 std::string_view trim(std::string_view s) {
@@ -206,7 +197,7 @@ std::string hex(const Bytes& bytes, bool upper) {
 // A name-based UUID (the version-5 layout over SHA-1), so the same user always gets the same oid.
 std::string name_uuid(std::string_view kind, std::string_view name) {
   Bytes b =
-      digest(EVP_sha1(), "graph-threads-emulator:" + std::string(kind) + ":" + to_lower(name));
+      digest(EVP_sha1(), "graph-threads-emulator:" + std::string(kind) + ":" + ascii_lowered(name));
   b.resize(16);
   b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x50);
   b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);
@@ -467,8 +458,8 @@ Outcome<Form> parse_form(std::string_view body) {
 }
 
 bool is_form_content_type(std::string_view content_type) {
-  return iequals(trim(content_type.substr(0, content_type.find(';'))),
-                 "application/x-www-form-urlencoded");
+  return ascii_iequals(trim(content_type.substr(0, content_type.find(';'))),
+                       "application/x-www-form-urlencoded");
 }
 
 // The first of `names` that is missing or empty.
@@ -533,7 +524,7 @@ Outcome<Scopes> parse_delegated_scopes(std::string_view scope,
     if (!contains(out.graph, permission)) out.graph.push_back(permission);
   };
   for (const auto& word : words) {
-    const std::string lower = to_lower(word);
+    const std::string lower = ascii_lowered(word);
     if (is_oidc_scope(lower)) {
       if (!out.has(lower)) out.oidc.push_back(lower);
       continue;
@@ -582,7 +573,7 @@ std::optional<AadError> check_app_scope(std::string_view scope, std::string_view
   std::string_view resource = words.front();
   resource.remove_suffix(std::string_view("/.default").size());
   while (resource.ends_with('/')) resource.remove_suffix(1);
-  if (!iequals(resource, kGraphResource) && !iequals(resource, kGraphAppId)) {
+  if (!ascii_iequals(resource, kGraphResource) && !ascii_iequals(resource, kGraphAppId)) {
     return unknown_resource(resource, tenant);
   }
   return std::nullopt;
@@ -819,7 +810,7 @@ struct IdentityService::Impl {
   TimePoint now() const { return options.clock ? options.clock() : SystemClock::now(); }
 
   Person person(std::string_view username) const {
-    const auto it = users.find(to_lower(username));
+    const auto it = users.find(ascii_lowered(username));
     Person p;
     p.upn = it == users.end() ? std::string(username) : it->second.first;
     p.name = it == users.end() ? std::string() : it->second.second.display_name;
@@ -836,7 +827,7 @@ struct IdentityService::Impl {
   Call begin(const HttpRequest& request, std::string tenant) const {
     Call call;
     call.now = now();
-    call.tid = looks_like_guid(tenant) ? to_lower(tenant) : options.tenant_id;
+    call.tid = looks_like_guid(tenant) ? ascii_lowered(tenant) : options.tenant_id;
     call.tenant = std::move(tenant);
     if (!options.issuer_host.empty()) {
       call.origin = "https://" + options.issuer_host;
@@ -848,8 +839,9 @@ struct IdentityService::Impl {
     }
     call.trace_id = new_uuid();
     call.client_request_id = std::string(request.header("client-request-id"));
-    call.correlation_id =
-        looks_like_guid(call.client_request_id) ? to_lower(call.client_request_id) : new_uuid();
+    call.correlation_id = looks_like_guid(call.client_request_id)
+                              ? ascii_lowered(call.client_request_id)
+                              : new_uuid();
     return call;
   }
 
@@ -908,7 +900,7 @@ struct IdentityService::Impl {
   // REQUIRES: mu held (stores the refresh token).
   std::string new_refresh_token(const Call& call, const Grant& g) {
     std::string token = "1.A" + base64url(random_bytes(64));
-    const std::string who = to_lower(g.user->upn);
+    const std::string who = ascii_lowered(g.user->upn);
     refresh_tokens[token] = RefreshGrant{
         .grant = g, .issued_at = call.now, .generation = generations[who], .redeemed = false};
     return token;
@@ -1109,15 +1101,15 @@ struct IdentityService::Impl {
     if (failed(scopes)) return std::get<AadError>(std::move(scopes));
 
     std::lock_guard<std::mutex> lock(mu);
-    DeviceGrant d{.device_code = "DAQABIQEAAAD" + base64url(random_bytes(96)),
-                  .user_code = new_user_code(),
-                  .client_id = client_id,
-                  .tid = call.tid,
-                  .scope = form.get("scope"),
-                  .scopes = std::get<Scopes>(std::move(scopes)),
-                  .expires_at = call.now + options.device_code_lifetime,
-                  .interval = std::max(options.device_poll_interval,
-                                       options.enforced_poll_interval)};
+    DeviceGrant d{
+        .device_code = "DAQABIQEAAAD" + base64url(random_bytes(96)),
+        .user_code = new_user_code(),
+        .client_id = client_id,
+        .tid = call.tid,
+        .scope = form.get("scope"),
+        .scopes = std::get<Scopes>(std::move(scopes)),
+        .expires_at = call.now + options.device_code_lifetime,
+        .interval = std::max(options.device_poll_interval, options.enforced_poll_interval)};
     json::object body;
     body["user_code"] = d.user_code;
     body["device_code"] = d.device_code;
@@ -1223,7 +1215,7 @@ struct IdentityService::Impl {
                                std::to_string(options.refresh_token_lifetime.count()) +
                                " seconds.");
     }
-    const std::string who = to_lower(r.grant.user->upn);
+    const std::string who = ascii_lowered(r.grant.user->upn);
     if (r.generation != generations[who]) {
       return invalid_grant(50173,
                            "The provided grant has expired due to it being revoked, a "
@@ -1261,7 +1253,7 @@ struct IdentityService::Impl {
   // REQUIRES: mu held.
   Outcome<json::object> redeem_password(const Call& call, const Form& form, const Client& client) {
     const std::string& username = form.get("username");
-    const auto user = users.find(to_lower(username));
+    const auto user = users.find(ascii_lowered(username));
     if (user == users.end()) {
       return invalid_grant(50034, "The user account " + username + " does not exist in the " +
                                       call.tid +
@@ -1411,7 +1403,7 @@ Result<std::unique_ptr<IdentityService>> IdentityService::create(IdentityOptions
     impl->apps.emplace(client_id, std::move(loaded).value());
   }
   for (const auto& [username, user] : options.users) {
-    impl->users.emplace(to_lower(username), std::pair{username, user});
+    impl->users.emplace(ascii_lowered(username), std::pair{username, user});
   }
   impl->options = std::move(options);
   return std::unique_ptr<IdentityService>(new IdentityService(std::move(impl)));
@@ -1448,7 +1440,7 @@ Status IdentityService::revoke_refresh_tokens(std::string_view username) {
   if (trim(username).empty()) return Error::usage("revoking refresh tokens needs a username");
   const TimePoint now = impl_->now();
   std::lock_guard<std::mutex> lock(impl_->mu);
-  const std::string who = to_lower(trim(username));
+  const std::string who = ascii_lowered(trim(username));
   ++impl_->generations[who];
   impl_->revoked_at[who] = now;
   return ok_status();

@@ -3,20 +3,13 @@
 #include <algorithm>
 #include <cctype>
 
-namespace gt {
+#include "gt/ascii.hpp"
 
-namespace {
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
-}  // namespace
+namespace gt {
 
 std::string_view find_header(const std::vector<Header>& headers, std::string_view name) {
   for (const auto& h : headers) {
-    if (iequals(h.name, name)) return h.value;
+    if (ascii_iequals(h.name, name)) return h.value;
   }
   return {};
 }

@@ -6,6 +6,7 @@
 #include <cctype>
 #include <ostream>
 
+#include "gt/ascii.hpp"
 #include "gt/attempts.hpp"
 #include "gt/auth.hpp"
 
@@ -17,19 +18,12 @@ namespace json = boost::json;
 
 constexpr std::string_view kRedacted = "[redacted]";
 
-bool iequals(std::string_view a, std::string_view b) {
-  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-    return std::tolower(static_cast<unsigned char>(x)) ==
-           std::tolower(static_cast<unsigned char>(y));
-  });
-}
-
 bool secret_field(std::string_view name) {
   static constexpr std::array<std::string_view, 9> kFields = {
       "access_token", "refresh_token", "id_token", "client_secret", "client_assertion",
       "assertion",    "password",      "code",     "device_code"};
   return std::any_of(kFields.begin(), kFields.end(),
-                     [&](std::string_view f) { return iequals(f, name); });
+                     [&](std::string_view f) { return ascii_iequals(f, name); });
 }
 
 // Redacts secret members at any depth; returns how many were replaced.
@@ -51,8 +45,8 @@ int redact_json(json::value& v) {
 }
 
 bool is_form(std::string_view content_type) {
-  return iequals(content_type.substr(0, content_type.find(';')),
-                 "application/x-www-form-urlencoded");
+  return ascii_iequals(content_type.substr(0, content_type.find(';')),
+                       "application/x-www-form-urlencoded");
 }
 
 // Calls fn(field, name, value) for each "name=value" (or bare "name") of a form body, in order.
@@ -131,12 +125,13 @@ void log_response(std::ostream& log, const std::string& what,
 }  // namespace
 
 std::string redact_header_value(std::string_view name, std::string_view value) {
-  if (iequals(name, "Authorization") || iequals(name, "Proxy-Authorization")) {
+  if (ascii_iequals(name, "Authorization") || ascii_iequals(name, "Proxy-Authorization")) {
     const auto space = value.find(' ');
     if (space == std::string_view::npos) return redact_token(value);
     return std::string(value.substr(0, space + 1)) + redact_token(value.substr(space + 1));
   }
-  if (iequals(name, "Cookie") || iequals(name, "Set-Cookie")) return redact_token(value);
+  if (ascii_iequals(name, "Cookie") || ascii_iequals(name, "Set-Cookie"))
+    return redact_token(value);
   return std::string(value);
 }
 
@@ -158,10 +153,10 @@ std::string redact_body(std::string_view body, std::string_view content_type) {
 std::vector<std::string> request_secrets(const HttpRequest& request) {
   std::vector<std::string> out;
   for (const auto& h : request.headers) {
-    if (iequals(h.name, "Authorization") || iequals(h.name, "Proxy-Authorization")) {
+    if (ascii_iequals(h.name, "Authorization") || ascii_iequals(h.name, "Proxy-Authorization")) {
       const auto space = h.value.find(' ');
       out.push_back(space == std::string::npos ? h.value : h.value.substr(space + 1));
-    } else if (iequals(h.name, "Cookie")) {
+    } else if (ascii_iequals(h.name, "Cookie")) {
       out.push_back(h.value);
     }
   }

@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "gt/ascii.hpp"
 #include "gt/json_codec.hpp"
 
 namespace gt {
@@ -380,12 +381,6 @@ std::string_view to_std(json::string_view s) {
   return {s.data(), s.size()};
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-  const auto lower = [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; };
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
-                                            [&](char x, char y) { return lower(x) == lower(y); });
-}
-
 std::size_t skip_space(std::string_view text, std::size_t i) {
   while (i < text.size() && is_space(text[i])) ++i;
   return i;
@@ -504,8 +499,8 @@ std::vector<JsonIssue> check_envelope(const std::vector<Member>& members, std::s
   const Member* group_member = nullptr;
   const Member* thread_member = nullptr;
   for (const Member& m : members) {
-    const bool is_group = iequals(m.key, "group");
-    if (is_group || iequals(m.key, "thread")) {
+    const bool is_group = ascii_iequals(m.key, "group");
+    if (is_group || ascii_iequals(m.key, "thread")) {
       const Member*& slot = is_group ? group_member : thread_member;
       if (slot != nullptr) {
         issues.push_back({m.key, "given twice"});
@@ -515,7 +510,7 @@ std::vector<JsonIssue> check_envelope(const std::vector<Member>& members, std::s
       continue;
     }
     const auto property = std::find_if(kThreadProperties.begin(), kThreadProperties.end(),
-                                       [&](std::string_view p) { return iequals(p, m.key); });
+                                       [&](std::string_view p) { return ascii_iequals(p, m.key); });
     if (property != kThreadProperties.end() || m.key.find('@') != std::string::npos) {
       issues.push_back({m.key, "belongs inside \"thread\": {\"group\": …, \"thread\": {" +
                                    json_quote(m.key) + ": …}}"});
@@ -564,13 +559,14 @@ std::vector<JsonIssue> check_envelope(const std::vector<Member>& members, std::s
 bool looks_like_envelope(const json::object& object) {
   for (const auto& member : object) {
     const std::string_view key = to_std(member.key());
-    if (iequals(key, "group") || iequals(key, "thread")) return true;
+    if (ascii_iequals(key, "group") || ascii_iequals(key, "thread")) return true;
   }
   for (const auto& member : object) {
     const std::string_view key = to_std(member.key());
-    const bool thread_property = key.find('@') != std::string_view::npos ||
-                                 std::any_of(kThreadProperties.begin(), kThreadProperties.end(),
-                                             [&](std::string_view p) { return iequals(p, key); });
+    const bool thread_property =
+        key.find('@') != std::string_view::npos ||
+        std::any_of(kThreadProperties.begin(), kThreadProperties.end(),
+                    [&](std::string_view p) { return ascii_iequals(p, key); });
     if (!thread_property && !did_you_mean(key, {"group", "thread"}).empty()) return true;
   }
   return false;

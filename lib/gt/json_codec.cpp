@@ -14,6 +14,8 @@
 #include <utility>
 #include <vector>
 
+#include "gt/ascii.hpp"
+
 namespace gt {
 namespace {
 
@@ -23,24 +25,6 @@ constexpr std::size_t kMaxIssues = 20;
 
 // ---------------------------------------------------------------------------------------------
 // Small string helpers.
-
-char ascii_lower(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), ascii_lower);
-  return out;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (a[i] != b[i] && ascii_lower(a[i]) != ascii_lower(b[i])) return false;
-  }
-  return true;
-}
 
 std::string_view to_std(json::string_view s) {
   return {s.data(), s.size()};
@@ -178,18 +162,18 @@ class DuplicateKeyFinder {
   // ignoring ASCII case.
   bool seen_before(Scratch::Frame& frame, std::string_view key) {
     const std::size_t count = s_.keys.size() - frame.first_key;
-    if (frame.many) return !frame.many->insert(lower(key)).second;
+    if (frame.many) return !frame.many->insert(ascii_lowered(key)).second;
     for (std::size_t i = frame.first_key; i < s_.keys.size(); ++i) {
       const Scratch::Key& k = s_.keys[i];
-      if (iequals(std::string_view(s_.text.data() + k.offset, k.size), key)) return true;
+      if (ascii_iequals(std::string_view(s_.text.data() + k.offset, k.size), key)) return true;
     }
     if (count + 1 > kMaxScannedKeys) {
       frame.many = std::make_unique<std::set<std::string>>();
       for (std::size_t i = frame.first_key; i < s_.keys.size(); ++i) {
         const Scratch::Key& k = s_.keys[i];
-        frame.many->insert(lower(std::string_view(s_.text.data() + k.offset, k.size)));
+        frame.many->insert(ascii_lowered(std::string_view(s_.text.data() + k.offset, k.size)));
       }
-      frame.many->insert(lower(key));
+      frame.many->insert(ascii_lowered(key));
     }
     return false;
   }
@@ -503,12 +487,12 @@ class ThreadDecoder {
       const std::string_view key = to_std(member.key());
       const Step step(path_, key);
       if (key.find('@') != std::string_view::npos) {
-        if (iequals(key, "@odata.type")) check_odata_type(member.value(), shape);
+        if (ascii_iequals(key, "@odata.type")) check_odata_type(member.value(), shape);
         dropped_.push_back(path_);
         continue;
       }
       const auto known = std::find_if(shape.properties.begin(), shape.properties.end(),
-                                      [&](std::string_view p) { return iequals(p, key); });
+                                      [&](std::string_view p) { return ascii_iequals(p, key); });
       if (known != shape.properties.end()) {
         const std::uint32_t bit = std::uint32_t{1} << (known - shape.properties.begin());
         if ((seen & bit) == 0) {
@@ -518,7 +502,7 @@ class ThreadDecoder {
         continue;
       }
       if (std::any_of(shape.computed.begin(), shape.computed.end(),
-                      [&](std::string_view p) { return iequals(p, key); })) {
+                      [&](std::string_view p) { return ascii_iequals(p, key); })) {
         dropped_.push_back(path_);
         continue;
       }
@@ -537,7 +521,7 @@ class ThreadDecoder {
     if (value.is_string()) {
       std::string_view given = to_std(value.get_string());
       if (!given.empty() && given.front() == '#') given.remove_prefix(1);
-      if (iequals(given, shape.odata_type)) return;
+      if (ascii_iequals(given, shape.odata_type)) return;
     }
     const std::string expected = "#" + std::string(shape.odata_type);
     issue("expected " + json_quote(expected) + ", got " + describe(value));
@@ -619,8 +603,8 @@ class ThreadDecoder {
   std::optional<BodyType> body_type(const json::value& value) {
     if (value.is_string()) {
       const std::string_view given = to_std(value.get_string());
-      if (iequals(given, "text")) return BodyType::kText;
-      if (iequals(given, "html")) return BodyType::kHtml;
+      if (ascii_iequals(given, "text")) return BodyType::kText;
+      if (ascii_iequals(given, "html")) return BodyType::kHtml;
     }
     static const std::vector<std::string_view> kTypes = {"text", "html"};
     std::string message = "expected \"text\" or \"html\", got " + describe(value);
@@ -692,7 +676,7 @@ class ThreadDecoder {
       }
       const json::object& object = item.get_object();
       const auto type = std::find_if(object.begin(), object.end(), [](const auto& member) {
-        return iequals(to_std(member.key()), "@odata.type");
+        return ascii_iequals(to_std(member.key()), "@odata.type");
       });
       if (type == object.end()) {
         issue("missing \"@odata.type\" (e.g. " + json_quote(example) + ")");
@@ -889,7 +873,7 @@ std::size_t post_text_size(const Post& post) {
 
 const json::value* find_ci(const json::object& object, std::string_view key) {
   for (const auto& member : object) {
-    if (iequals(to_std(member.key()), key)) return &member.value();
+    if (ascii_iequals(to_std(member.key()), key)) return &member.value();
   }
   return nullptr;
 }
@@ -1240,7 +1224,7 @@ class CreatedIdFinder {
     if (depth_ != 1) return true;
     key_.append(s.data(), s.size());
     pending_ = nullptr;
-    if (iequals(key_, "id")) {
+    if (ascii_iequals(key_, "id")) {
       for (Candidate& c : candidates) {
         if (c.key == key_) pending_ = &c;
       }

@@ -11,17 +11,12 @@
 #include <cstring>
 #include <vector>
 
+#include "gt/ascii.hpp"
 #include "gt/crypto.hpp"
 
 namespace gt {
 
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 std::optional<std::uint16_t> parse_port(std::string_view text) {
   unsigned value = 0;
@@ -96,7 +91,7 @@ NoProxyEntry parse_entry(std::string_view text) {
   if (colon != std::string_view::npos) {
     e.port = parse_port(text.substr(colon + 1));
     if (!e.port) {
-      e.name = lower(text);  // "host:junk" matches no host a URL can name
+      e.name = ascii_lowered(text);  // "host:junk" matches no host a URL can name
       return e;
     }
     host = text.substr(0, colon);
@@ -125,7 +120,7 @@ NoProxyEntry parse_entry(std::string_view text) {
       return e;
     }
   }
-  std::string name = lower(body);
+  std::string name = ascii_lowered(body);
   if (name.starts_with("*.")) name.erase(0, 1);  // "*.example.com" is read as ".example.com"
   while (name.starts_with(".")) name.erase(0, 1);
   while (name.ends_with(".")) name.pop_back();
@@ -219,7 +214,7 @@ Result<ProxyConfig> parse_proxy_url(std::string_view text, std::string_view sour
   if (scheme_end == std::string::npos) {
     url = "http://" + url;  // curl: no scheme means an HTTP proxy
   } else {
-    const std::string scheme = lower(url.substr(0, scheme_end));
+    const std::string scheme = ascii_lowered(url.substr(0, scheme_end));
     if (scheme == "https") {
       return bad_proxy(source, text,
                        "https:// proxies (TLS to the proxy) are not supported; use an http:// "
@@ -247,7 +242,7 @@ Result<ProxyConfig> parse_proxy_url(std::string_view text, std::string_view sour
   ProxyConfig out;
   out.source = std::string(source);
   if (u.host_type() == boost::urls::host_type::ipv6) {
-    out.host = lower(u.host_address());
+    out.host = ascii_lowered(u.host_address());
   } else {
     // The host goes to DNS as it is: no %-escapes, spaces or control characters.
     const std::string_view encoded(u.encoded_host().data(), u.encoded_host().size());
@@ -256,7 +251,7 @@ Result<ProxyConfig> parse_proxy_url(std::string_view text, std::string_view sour
         std::string_view::npos) {
       return bad_proxy(source, text, "the host may contain only letters, digits, '-', '.' and '_'");
     }
-    out.host = lower(u.host());
+    out.host = ascii_lowered(u.host());
   }
   if (u.has_port()) {
     const auto port = parse_port(u.port());
@@ -322,7 +317,7 @@ Status check_proxy(const ProxySettings& settings, std::string_view scheme) {
 }
 
 bool no_proxy_matches(std::string_view list, std::string_view host_in, std::uint16_t port) {
-  std::string host = lower(host_in);
+  std::string host = ascii_lowered(host_in);
   if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
     host = host.substr(1, host.size() - 2);
   }

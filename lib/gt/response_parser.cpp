@@ -4,6 +4,7 @@
 #include <limits>
 #include <string_view>
 
+#include "gt/ascii.hpp"
 #include "gt/byte_scan.hpp"
 
 namespace gt {
@@ -42,16 +43,6 @@ std::string_view trim_ows(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
   return s;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    const char x = a[i] >= 'A' && a[i] <= 'Z' ? static_cast<char>(a[i] - 'A' + 'a') : a[i];
-    const char y = b[i] >= 'A' && b[i] <= 'Z' ? static_cast<char>(b[i] - 'A' + 'a') : b[i];
-    if (x != y) return false;
-  }
-  return true;
 }
 
 // Calls fn(token) for each comma-separated element of a header value, trimmed, empty ones skipped.
@@ -279,17 +270,17 @@ void ResponseParser::on_header_end() {
   for (const Header& h : out_.headers) {
     const std::size_t len = h.name.size();
     if (len != 10 && len != 14 && len != 17) continue;  // none of the three names below
-    if (iequals(h.name, "Connection")) {
+    if (ascii_iequals(h.name, "Connection")) {
       for_each_element(h.value, [&](std::string_view token) {
-        if (iequals(token, "close")) close_ = true;
-        if (iequals(token, "keep-alive")) keep_alive_ = true;
+        if (ascii_iequals(token, "close")) close_ = true;
+        if (ascii_iequals(token, "keep-alive")) keep_alive_ = true;
       });
-    } else if (iequals(h.name, "Transfer-Encoding")) {
+    } else if (ascii_iequals(h.name, "Transfer-Encoding")) {
       has_te = true;
       chunked_ = false;  // only the last coding counts
-      for_each_element(h.value,
-                       [&](std::string_view coding) { chunked_ = iequals(coding, "chunked"); });
-    } else if (iequals(h.name, "Content-Length")) {
+      for_each_element(
+          h.value, [&](std::string_view coding) { chunked_ = ascii_iequals(coding, "chunked"); });
+    } else if (ascii_iequals(h.name, "Content-Length")) {
       bool bad = false;
       bool any = false;
       for_each_element(h.value, [&](std::string_view digits) {

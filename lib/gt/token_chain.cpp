@@ -4,6 +4,7 @@
 #include <boost/json.hpp>
 #include <cctype>
 
+#include "gt/ascii.hpp"
 #include "gt/token_cache.hpp"
 #include "gt/uuid.hpp"
 
@@ -16,12 +17,6 @@ namespace json = boost::json;
 // An access token this close to expiry is refreshed instead of used: a request that starts with
 // a token about to expire can be refused halfway through a long retry sequence.
 constexpr std::int64_t kRefreshMarginSeconds = 300;
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 bool set(const std::optional<std::string>& v) {
   return v && !v->empty();
@@ -279,7 +274,7 @@ Result<ChainToken> TokenChain::from_password() {
   const std::string client = config_.client_id.value_or(kDefaultClientId);
   const auto scopes = default_scopes(config_.cloud);
   return step.cached(
-      tenant, client, "password:" + lower(*config_.username), scopes,
+      tenant, client, "password:" + ascii_lowered(*config_.username), scopes,
       AccessToken{"", "AZURE_USERNAME/AZURE_PASSWORD"}, TokenSourceKind::kPassword,
       [&](const CachedAccount* e) -> Result<TokenResponse> {
         auto oauth = step.oauth(tenant, client);

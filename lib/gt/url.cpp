@@ -6,15 +6,11 @@
 #include <cctype>
 #include <charconv>
 
+#include "gt/ascii.hpp"
+
 namespace gt {
 
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 Error bad_url(std::string_view what, std::string_view text, std::string_view why) {
   return Error::usage(std::string(what) + " \"" + std::string(text) + "\": " + std::string(why));
@@ -31,7 +27,7 @@ std::string BaseUrl::origin() const {
 }
 
 bool is_loopback_host(std::string_view host_in) {
-  std::string host = lower(host_in);
+  std::string host = ascii_lowered(host_in);
   if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
     host = host.substr(1, host.size() - 2);
   }
@@ -64,7 +60,7 @@ Result<BaseUrl> parse_base_url(std::string_view text, std::string_view what) {
   }
   const boost::urls::url_view u = *parsed;
   BaseUrl out;
-  out.scheme = lower(u.scheme());
+  out.scheme = ascii_lowered(u.scheme());
   if (out.scheme != "https" && out.scheme != "http") {
     return bad_url(what, text, "scheme must be https (or http for a loopback test server)");
   }
@@ -77,7 +73,7 @@ Result<BaseUrl> parse_base_url(std::string_view text, std::string_view what) {
     return bad_url(what, text, "must not contain a query (?...) or fragment (#...)");
   }
   if (u.host_type() == boost::urls::host_type::ipv6) {
-    out.host = lower(u.host_address());
+    out.host = ascii_lowered(u.host_address());
   } else {
     // The host becomes the Host header, the TLS server name and the DNS query as it is. Boost.URL
     // percent-decodes it, so "%0d%0a", "%2F" or "%20" would smuggle a line break, a path or a
@@ -90,7 +86,7 @@ Result<BaseUrl> parse_base_url(std::string_view text, std::string_view what) {
       return bad_url(what, text,
                      "the host may contain only letters, digits, '-', '.' and '_' (no %-escapes)");
     }
-    out.host = lower(u.host());
+    out.host = ascii_lowered(u.host());
   }
   out.port = out.is_https() ? 443 : 80;
   if (u.has_port()) {
@@ -126,7 +122,7 @@ Result<BaseUrl> parse_base_url(std::string_view text, std::string_view what) {
 }
 
 std::optional<Cloud> parse_cloud(std::string_view name) {
-  const std::string n = lower(name);
+  const std::string n = ascii_lowered(name);
   if (n == "global") return Cloud::kGlobal;
   if (n == "usgov") return Cloud::kUsGov;
   if (n == "dod") return Cloud::kDod;
