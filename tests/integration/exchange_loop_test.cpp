@@ -59,6 +59,32 @@ gt::ExchangeLoop::Done record_into(Outcome& out) {
   };
 }
 
+// Runs one exchange, started alone, until the loop is idle again.
+Outcome run_exchange(gt::BeastExchangeLoop& loop, const gt::HttpRequest& request,
+                     std::chrono::milliseconds budget) {
+  Outcome o;
+  loop.start(request, loop.now() + budget, record_into(o));
+  loop.run();
+  return o;
+}
+
+// The checks every fault case makes of the exchange it failed.
+void check_failed(const Outcome& failed, TransportFailure failure, bool written) {
+  REQUIRE(failed.calls == 1);
+  CHECK_FALSE(failed.e.ok);
+  CHECK(failed.e.error.failure == failure);
+  CHECK(failed.e.error.request_bytes_written == written);
+  CHECK_FALSE(failed.e.error.message.empty());
+}
+
+// After one failed connection: the next exchange succeeds, on the second connection opened.
+void check_recovers(gt::BeastExchangeLoop& loop, LiveServer& s) {
+  const Outcome next = run_exchange(loop, create_request(s), std::chrono::seconds(30));
+  REQUIRE(next.calls == 1);
+  CHECK_MESSAGE(next.e.ok, next.e.error.message);
+  CHECK(loop.connections_opened() == 2);
+}
+
 // Polls `ready` every 5 ms on the loop's own timers, then runs `then` — or runs it anyway once
 // `limit` has passed, so a broken loop fails the test's checks instead of hanging.
 void when(gt::ExchangeLoop& loop, std::function<bool()> ready, std::function<void()> then,
@@ -326,22 +352,11 @@ TEST_CASE("exchange loop: server faults, what was written, and the next exchange
     LiveServer s;
     s.faults.push(c.fault);
     auto loop = make_loop();
-    Outcome failed;
-    loop->start(create_request(s), loop->now() + c.budget, record_into(failed));
-    loop->run();
-    REQUIRE(failed.calls == 1);
-    CHECK_FALSE(failed.e.ok);
-    CHECK(failed.e.error.failure == c.failure);
-    CHECK(failed.e.error.request_bytes_written == c.written);
-    CHECK_FALSE(failed.e.error.message.empty());
+    const Outcome failed = run_exchange(*loop, create_request(s), c.budget);
+    check_failed(failed, c.failure, c.written);
     CHECK(s.service.threads().size() == c.created);
     CHECK(loop->idle_connections() == 0);  // a failed connection is never pooled
-    Outcome next;
-    loop->start(create_request(s), loop->now() + 30s, record_into(next));
-    loop->run();
-    REQUIRE(next.calls == 1);
-    CHECK_MESSAGE(next.e.ok, next.e.error.message);
-    CHECK(loop->connections_opened() == 2);
+    check_recovers(*loop, s);
   }
 }
 
@@ -605,40 +620,23 @@ TEST_CASE("exchange loop: faults on a reused connection, what was written, and r
     CAPTURE(c.name);
     LiveServer s;
     auto loop = make_loop();
-    Outcome first;
-    loop->start(create_request(s), loop->now() + 30s, record_into(first));
-    loop->run();
-    REQUIRE(first.e.ok);
+    REQUIRE(run_exchange(*loop, create_request(s), 30s).e.ok);
     REQUIRE(loop->idle_connections() == 1);
     s.faults.push(c.fault);
-    Outcome failed;
-    loop->start(create_request(s), loop->now() + c.budget, record_into(failed));
-    loop->run();
-    REQUIRE(failed.calls == 1);
-    CHECK_FALSE(failed.e.ok);
-    CHECK(failed.e.error.failure == c.failure);
-    CHECK(failed.e.error.request_bytes_written);  // the request had gone: outcome unknown
+    const Outcome failed = run_exchange(*loop, create_request(s), c.budget);
+    check_failed(failed, c.failure, true);  // the request had gone: outcome unknown
     CHECK(failed.e.error.status == c.status);
     CHECK(failed.e.started < failed.e.finished);
-    CHECK_FALSE(failed.e.error.message.empty());
     CHECK(loop->connections_opened() == 1);  // it was the pooled connection
     CHECK(loop->idle_connections() == 0);    // and it is not pooled again
-    Outcome next;
-    loop->start(create_request(s), loop->now() + 30s, record_into(next));
-    loop->run();
-    REQUIRE(next.calls == 1);
-    CHECK_MESSAGE(next.e.ok, next.e.error.message);
-    CHECK(loop->connections_opened() == 2);
+    check_recovers(*loop, s);
   }
 }
 
 TEST_CASE("exchange loop: abort_all ends an exchange on a reused connection as interrupted") {
   LiveServer s;
   auto loop = make_loop();
-  Outcome first;
-  loop->start(create_request(s), loop->now() + 30s, record_into(first));
-  loop->run();
-  REQUIRE(first.e.ok);
+  REQUIRE(run_exchange(*loop, create_request(s), 30s).e.ok);
   s.faults.push({.kind = FaultKind::kStall});
   Outcome aborted;
   loop->start(create_request(s), loop->now() + 60s, record_into(aborted));
