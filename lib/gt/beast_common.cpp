@@ -892,6 +892,18 @@ net::mutable_buffer read_space(Connection& c) {
 net::awaitable<bool> exchange_over(const HttpRequest& request, Connection& c,
                                    const ResponseLimits& limits, HttpResponse& response,
                                    ExchangeState& x) {
+  if (c.direct) {
+    // A direct TLS connection has one implementation of the exchange, the handler-driven one the
+    // loop also runs on pooled connections; this coroutine only waits for its end.
+    co_return co_await net::async_initiate<const net::use_awaitable_t<>&, void(bool)>(
+        [&](auto handler) {
+          // std::function needs a copyable callable; the awaitable's handler is move-only.
+          auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+          start_direct_exchange(request, c, limits, response, x,
+                                [shared](bool ok) { std::move (*shared)(ok); });
+        },
+        net::use_awaitable);
+  }
   if (x.stopped()) co_return false;
   error_code ec;
   std::string& wire = c.wire;
@@ -900,21 +912,8 @@ net::awaitable<bool> exchange_over(const HttpRequest& request, Connection& c,
   x.phase = Phase::kWrite;
   x.write_started = std::chrono::steady_clock::now();
   auto token = net::redirect_error(net::use_awaitable, ec);
-  std::size_t written = 0;
-  if (c.direct) {
-    // SSL_write_ex accepts whole records; with the socket's buffer free it takes it all at once.
-    while (written < wire.size()) {
-      const DirectStep step = direct_write_once(c.ssl(), std::string_view(wire).substr(written));
-      written += step.n;
-      ec = step.ec;
-      if (ec) break;
-      if (step.want) co_await c.socket().async_wait(wait_for(step.want), token);
-      if (ec) break;
-    }
-  } else {
-    written = co_await c.on_stream(
-        [&](auto& s) { return net::async_write(s, net::buffer(wire), token); });
-  }
+  const std::size_t written =
+      co_await c.on_stream([&](auto& s) { return net::async_write(s, net::buffer(wire), token); });
   if (!after_write(request, x, written, ec)) co_return false;
 
   begin_read(c, response, x);
@@ -924,23 +923,8 @@ net::awaitable<bool> exchange_over(const HttpRequest& request, Connection& c,
   // their layers of composed operations around every read.
   while (!parse_buffered(c.buffer, parser, response, x) && !x.stopped()) {
     const net::mutable_buffer into = read_space(c);
-    std::size_t n = 0;
-    if (c.direct) {
-      // When SSL holds nothing unread, wait for the socket before reading: right after the
-      // request the answer cannot be there yet, and trying would be a read(2) failing EAGAIN.
-      int want = SSL_has_pending(c.ssl()) == 0 ? SSL_ERROR_WANT_READ : 0;
-      for (;;) {
-        if (want) co_await c.socket().async_wait(wait_for(want), token);
-        if (ec) break;
-        const DirectStep step = direct_read_once(c.ssl(), into);
-        n = step.n;
-        ec = step.ec;
-        want = step.want;
-        if (!want) break;
-      }
-    } else {
-      n = co_await c.on_stream([&](auto& s) { return s.async_read_some(into, token); });
-    }
+    const std::size_t n =
+        co_await c.on_stream([&](auto& s) { return s.async_read_some(into, token); });
     c.buffer.commit(n);
     if (ec == net::error::eof) {
       // The peer closed: that ends a body delimited by the close, and is an error otherwise.
