@@ -151,7 +151,8 @@ boost::asio::awaitable<bool> open_connection(const HttpRequest& request, Connect
 // Writes `request` (adding Host, Content-Length and, unless the caller set Connection,
 // keep-alive) and reads the whole response into `response`, within `limits`. Closes the socket
 // when the response does not allow another request (not keep_alive() or need_eof()). Returns
-// false on failure, with x.error filled (empty when stopped) and x.bytes_written truthful.
+// false on failure, with x.error filled (empty when stopped) and x.bytes_written truthful. On a
+// direct TLS connection the work is start_direct_exchange's (below); this only awaits it.
 // REQUIRES: `c` is open and attached to `x`.
 boost::asio::awaitable<bool> exchange_over(const HttpRequest& request, Connection& c,
                                            const ResponseLimits& limits, HttpResponse& response,
