@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "gt/ascii.hpp"
+#include "gt/json_id_scan.hpp"
 
 namespace gt {
 namespace {
@@ -1284,6 +1285,7 @@ class CreatedIdFinder {
 }  // namespace
 
 std::string decode_created_thread_id(std::string_view body) {
+  if (const CreatedIdScan fast = scan_created_id(body); fast.sure) return std::string(fast.id);
   // The options json::parse uses, so that exactly the same documents are refused.
   json::basic_parser<CreatedIdFinder> parser{json::parse_options{}};
   json::error_code ec;

@@ -1,0 +1,233 @@
+#include "gt/json_id_scan.hpp"
+
+#include <cstdint>
+#include <cstring>
+
+#include "gt/ascii.hpp"
+#include "gt/byte_scan.hpp"
+
+namespace gt {
+
+namespace {
+
+constexpr int kMaxDepth = 16;
+constexpr int kMaxNumberDigits = 18;
+
+class Scanner {
+ public:
+  explicit Scanner(std::string_view body) : p_(body.data()), end_(body.data() + body.size()) {}
+
+  // Reads the whole document; false when unsure.
+  bool run() {
+    skip_ws();
+    if (p_ == end_ || *p_ != '{') return false;
+    if (!value()) return false;
+    skip_ws();
+    return p_ == end_;
+  }
+
+  std::string_view id() const { return id_is_string_ ? id_ : std::string_view(); }
+
+ private:
+  void skip_ws() {
+    while (p_ != end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t')) ++p_;
+  }
+
+  // One value of any kind, at p_ (whitespace skipped already). Containers are read iteratively
+  // with a bit per level saying whether it is an array.
+  bool value() {
+    std::uint32_t arrays = 0;  // bit d: the container at depth d+1 is an array
+    int depth = 0;
+    for (;;) {
+      // A value starts here.
+      if (p_ == end_) return false;
+      const char c = *p_;
+      if (c == '{' || c == '[') {
+        if (++depth > kMaxDepth) return false;
+        const bool array = c == '[';
+        if (array) {
+          arrays |= 1u << (depth - 1);
+        } else {
+          arrays &= ~(1u << (depth - 1));
+        }
+        ++p_;
+        skip_ws();
+        if (p_ != end_ && *p_ == (array ? ']' : '}')) {
+          ++p_;
+          --depth;
+          if (depth == 1) top_level_value_not_string();
+        } else {
+          if (!array && !member_key(depth)) return false;
+          continue;  // its first value
+        }
+      } else if (c == '"') {
+        std::string_view s;
+        bool escaped = false;
+        if (!string(s, escaped)) return false;
+        if (depth == 1 && tracking_) {
+          if (escaped) return false;  // the id itself would need unescaping
+          id_ = s;
+          id_is_string_ = true;
+          tracking_ = false;
+        }
+      } else {
+        if (!scalar()) return false;
+        if (depth == 1) top_level_value_not_string();
+      }
+      // After a value: a comma and the next one, or the ends of containers.
+      for (;;) {
+        if (depth == 0) return true;
+        skip_ws();
+        if (p_ == end_) return false;
+        const bool array = (arrays >> (depth - 1)) & 1u;
+        if (*p_ == ',') {
+          ++p_;
+          skip_ws();
+          if (!array && !member_key(depth)) return false;
+          break;
+        }
+        if (*p_ != (array ? ']' : '}')) return false;
+        ++p_;
+        --depth;
+        if (depth == 1) top_level_value_not_string();
+      }
+    }
+  }
+
+  // At a key of an object at `depth`: reads it, the colon, and the whitespace before the value.
+  bool member_key(int depth) {
+    if (p_ == end_ || *p_ != '"') return false;
+    std::string_view key;
+    bool escaped = false;
+    if (!string(key, escaped)) return false;
+    if (depth == 1) {
+      if (escaped) return false;  // it might unescape to "id"
+      tracking_ = false;
+      if (key.size() == 2 && ascii_iequals(key, "id")) {
+        if (!have_id_key_) {
+          have_id_key_ = true;
+          id_key_ = key;
+        }
+        tracking_ = key == id_key_;
+      }
+    }
+    skip_ws();
+    if (p_ == end_ || *p_ != ':') return false;
+    ++p_;
+    skip_ws();
+    return true;
+  }
+
+  void top_level_value_not_string() {
+    if (!tracking_) return;
+    id_ = {};
+    id_is_string_ = false;
+    tracking_ = false;
+  }
+
+  // At '"': reads the string; `s` is its raw text between the quotes.
+  bool string(std::string_view& s, bool& escaped) {
+    const char* start = ++p_;
+    for (;;) {
+      p_ += json_plain_prefix(std::string_view(p_, static_cast<std::size_t>(end_ - p_)));
+      if (p_ == end_) return false;
+      const auto c = static_cast<unsigned char>(*p_);
+      if (c == '"') {
+        s = std::string_view(start, static_cast<std::size_t>(p_ - start));
+        ++p_;
+        return true;
+      }
+      if (c == '\\') {
+        if (end_ - p_ < 2 || std::strchr("\"\\/bfnrt", p_[1]) == nullptr || p_[1] == '\0') {
+          return false;  // \u, or not an escape
+        }
+        escaped = true;
+        p_ += 2;
+      } else if (c >= 0x80) {
+        const std::size_t n = utf8_length();
+        if (n == 0) return false;
+        p_ += n;
+      } else {
+        return false;  // a control character
+      }
+    }
+  }
+
+  // The length of the well-formed UTF-8 sequence at p_ (Unicode table 3-7), 0 if it is not one.
+  std::size_t utf8_length() const {
+    const auto at = [&](std::ptrdiff_t i) { return static_cast<unsigned char>(p_[i]); };
+    const std::ptrdiff_t left = end_ - p_;
+    const unsigned char b0 = at(0);
+    const auto cont = [&](std::ptrdiff_t i, unsigned char lo = 0x80, unsigned char hi = 0xBF) {
+      return i < left && at(i) >= lo && at(i) <= hi;
+    };
+    if (b0 >= 0xC2 && b0 <= 0xDF) return cont(1) ? 2 : 0;
+    if (b0 == 0xE0) return cont(1, 0xA0) && cont(2) ? 3 : 0;
+    if ((b0 >= 0xE1 && b0 <= 0xEC) || b0 == 0xEE || b0 == 0xEF) return cont(1) && cont(2) ? 3 : 0;
+    if (b0 == 0xED) return cont(1, 0x80, 0x9F) && cont(2) ? 3 : 0;
+    if (b0 == 0xF0) return cont(1, 0x90) && cont(2) && cont(3) ? 4 : 0;
+    if (b0 >= 0xF1 && b0 <= 0xF3) return cont(1) && cont(2) && cont(3) ? 4 : 0;
+    if (b0 == 0xF4) return cont(1, 0x80, 0x8F) && cont(2) && cont(3) ? 4 : 0;
+    return 0;
+  }
+
+  // A number (no exponent, at most kMaxNumberDigits digits) or true/false/null.
+  bool scalar() {
+    const auto literal = [&](std::string_view word) {
+      if (static_cast<std::size_t>(end_ - p_) < word.size() ||
+          std::memcmp(p_, word.data(), word.size()) != 0) {
+        return false;
+      }
+      p_ += word.size();
+      return true;
+    };
+    switch (*p_) {
+      case 't':
+        return literal("true");
+      case 'f':
+        return literal("false");
+      case 'n':
+        return literal("null");
+      default:
+        return number();
+    }
+  }
+
+  bool number() {
+    const auto digit = [&] { return p_ != end_ && *p_ >= '0' && *p_ <= '9'; };
+    int digits = 0;
+    if (*p_ == '-') ++p_;
+    if (!digit()) return false;
+    if (*p_ == '0') {
+      ++p_;
+      ++digits;
+    } else {
+      while (digit()) ++p_, ++digits;
+    }
+    if (p_ != end_ && *p_ == '.') {
+      ++p_;
+      if (!digit()) return false;
+      while (digit()) ++p_, ++digits;
+    }
+    if (p_ != end_ && (*p_ == 'e' || *p_ == 'E')) return false;
+    return digits <= kMaxNumberDigits;
+  }
+
+  const char* p_;
+  const char* const end_;
+  bool have_id_key_ = false;
+  std::string_view id_key_;  // the first top-level key equal to "id" in any case
+  bool tracking_ = false;    // the value being read is id_key_'s
+  std::string_view id_;
+  bool id_is_string_ = false;
+};
+
+}  // namespace
+
+CreatedIdScan scan_created_id(std::string_view body) {
+  Scanner scanner(body);
+  if (!scanner.run()) return {};
+  return {true, scanner.id()};
+}
+
+}  // namespace gt
