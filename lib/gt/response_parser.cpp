@@ -29,12 +29,6 @@ struct CharTables {
 };
 constexpr CharTables kChars;
 
-bool all_of_class(std::string_view s, const bool (&table)[256]) {
-  bool ok = true;
-  for (const char c : s) ok &= table[static_cast<unsigned char>(c)];
-  return ok;
-}
-
 bool all_text(std::string_view s) {
   return all_field_text(s);
 }
@@ -244,13 +238,10 @@ bool ResponseParser::on_header_line(std::string_view line) {
     if (!more.empty()) value.append(value.empty() ? "" : " ").append(more);
     return true;
   }
-  const std::size_t colon = line.find(':');
-  if (colon == 0 || colon == std::string_view::npos) {
-    fail(ParseError::kBadHeader);
-    return false;
-  }
-  const std::string_view name = line.substr(0, colon);
-  if (!all_of_class(name, kChars.token)) {
+  // The name is token characters up to the first colon (which is not one), read in one pass.
+  std::size_t colon = 0;
+  while (colon < line.size() && kChars.token[static_cast<unsigned char>(line[colon])]) ++colon;
+  if (colon == 0 || colon == line.size() || line[colon] != ':') {
     fail(ParseError::kBadHeader);
     return false;
   }
@@ -259,7 +250,9 @@ bool ResponseParser::on_header_line(std::string_view line) {
     fail(ParseError::kBadHeader);
     return false;
   }
-  out_.headers.push_back({std::string(name), std::string(value)});
+  Header& field = out_.headers.emplace_back();  // filled in place: no temporary strings
+  field.name.assign(line.data(), colon);
+  field.value.assign(value.data(), value.size());
   return true;
 }
 
