@@ -205,6 +205,18 @@ struct ResultPrinter {
     io.out << line << '\n';
     if (flush_each) io.out.flush();
   }
+
+  // A bulk run's result: encoded into one reused buffer and written with its newline at once.
+  void operator()(const ItemResult& result) {
+    line_buffer.clear();
+    append_result_line(line_buffer, result);
+    if (settings.jq && !jq_error) return (*this)(line_buffer);
+    line_buffer += '\n';
+    io.out.write(line_buffer.data(), static_cast<std::streamsize>(line_buffer.size()));
+    if (flush_each) io.out.flush();
+  }
+
+  std::string line_buffer;  // reused by every result line
 };
 
 int validate_only(const CreateOptions& o, OpenedInput& input, ItemMaker& maker, Io& io,
@@ -425,7 +437,7 @@ int run_bulk_create(const CreateOptions& o, OpenedInput& input, const ThreadOver
             if (!raw) return std::nullopt;
             return maker.make(*raw);
           },
-          .emit = [&](const ItemResult& r) { print(encode_result_line(r)); },
+          .emit = [&](const ItemResult& r) { print(r); },
           .bearer = [&]() -> Result<std::string> {
             if (renewal.due()) {
               auto fresh = session.token("create threads", TokenUse::kDelegatedOnly);

@@ -73,6 +73,8 @@ struct ItemResult {
 // requestId, clientRequestId (each only when not ""). Any string content gives valid JSON:
 // control characters are escaped and bytes that are not UTF-8 become U+FFFD.
 std::string encode_result_line(const ItemResult& result);
+// The same line appended to `out` (a bulk run reuses one buffer for all its lines).
+void append_result_line(std::string& out, const ItemResult& result);
 
 // What an earlier run created, by item index.
 struct ResumeEntry {
