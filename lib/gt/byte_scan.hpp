@@ -1,6 +1,7 @@
-// gt/byte_scan: scans over short strings, eight bytes at a time, for the per-request checks that
-// run on every header and every result line of a bulk run (a byte-by-byte loop there was ~2k
-// instructions a request). Word-at-a-time bit tricks (SWAR): for a 64-bit word v,
+// gt/byte_scan: scans over short strings, many bytes a step, for the per-request checks that run
+// on every header and every result line of a bulk run (a byte-by-byte loop there was ~2k
+// instructions a request). Sixteen bytes a step with SSE2 where the compiler targets it (every
+// x86-64), then eight with word-at-a-time bit tricks (SWAR): for a 64-bit word v,
 // (v - 0x01..01) & ~v & 0x80..80 is non-zero exactly when some byte of v is zero, so
 // "some byte equals c" is that test on v ^ (c * 0x01..01). Each function gives exactly what the
 // obvious byte loop gives.
@@ -47,6 +48,18 @@ inline std::uint64_t below_bytes(std::uint64_t v, unsigned char n) {
 inline bool has_cr_lf_or_nul(std::string_view s) {
   using namespace byte_scan_detail;
   std::size_t i = 0;
+#if defined(__SSE2__)
+  // Sixteen bytes a step: a bearer token alone is one to two kilobytes, checked every request.
+  const __m128i cr = _mm_set1_epi8('\r');
+  const __m128i lf = _mm_set1_epi8('\n');
+  const __m128i nul = _mm_setzero_si128();
+  for (; i + 16 <= s.size(); i += 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i));
+    const __m128i hits = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, lf)),
+                                      _mm_cmpeq_epi8(v, nul));
+    if (_mm_movemask_epi8(hits) != 0) return true;
+  }
+#endif
   for (; i + 8 <= s.size(); i += 8) {
     const std::uint64_t v = load(s.data() + i);
     if (equal_bytes(v, '\r') | equal_bytes(v, '\n') | zero_bytes(v)) return true;
