@@ -948,8 +948,10 @@ namespace {
 class DirectExchange : public std::enable_shared_from_this<DirectExchange> {
  public:
   DirectExchange(const HttpRequest& request, Connection& c, const ResponseLimits& limits,
-                 HttpResponse& response, ExchangeState& x, std::function<void(bool)> done)
-      : request_(request),
+                 HttpResponse& response, ExchangeState& x, std::function<void(bool)> done,
+                 std::shared_ptr<void> owner)
+      : owner_(std::move(owner)),
+        request_(request),
         c_(c),
         limits_(limits),
         response_(response),
@@ -1043,6 +1045,7 @@ class DirectExchange : public std::enable_shared_from_this<DirectExchange> {
     }
   }
 
+  std::shared_ptr<void> owner_;  // first: the references below may point into it
   const HttpRequest& request_;
   Connection& c_;
   const ResponseLimits& limits_;
@@ -1057,9 +1060,11 @@ class DirectExchange : public std::enable_shared_from_this<DirectExchange> {
 }  // namespace
 
 void start_direct_exchange(const HttpRequest& request, Connection& c, const ResponseLimits& limits,
-                           HttpResponse& response, ExchangeState& x,
-                           std::function<void(bool)> done) {
-  std::make_shared<DirectExchange>(request, c, limits, response, x, std::move(done))->start();
+                           HttpResponse& response, ExchangeState& x, std::function<void(bool)> done,
+                           std::shared_ptr<void> owner) {
+  std::make_shared<DirectExchange>(request, c, limits, response, x, std::move(done),
+                                   std::move(owner))
+      ->start();
 }
 
 TlsFacts tls_facts(Connection& c) {

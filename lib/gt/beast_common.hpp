@@ -167,10 +167,13 @@ bool is_direct(Connection& c);
 // exchange than a coroutine frame and its awaitable machinery on the bulk path. Writes the
 // request before it returns when the socket takes it, and calls done(ok) later from the
 // io_context, never from inside this call; ok and x as exchange_over returns and leaves them.
+// `owner`, when given, is kept alive until done has been called (or the exchange is destroyed
+// with the io_context): the caller's state can live there, so that `done` need capture no more
+// than std::function holds without allocating.
 // REQUIRES: `c` is open, direct and attached to `x`; every argument outlives the call of done.
 void start_direct_exchange(const HttpRequest& request, Connection& c, const ResponseLimits& limits,
-                           HttpResponse& response, ExchangeState& x,
-                           std::function<void(bool)> done);
+                           HttpResponse& response, ExchangeState& x, std::function<void(bool)> done,
+                           std::shared_ptr<void> owner = nullptr);
 
 // Records an exception that escaped an exchange's coroutine as a kLocal failure (no-op for null).
 void note_exception(ExchangeState& x, std::exception_ptr e);

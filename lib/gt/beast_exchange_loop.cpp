@@ -247,16 +247,22 @@ bool BeastExchangeLoop::Impl::start_fast(const std::shared_ptr<Pending>& p) {
   p->x.connection = conn.get();  // what stop() closes, as bc::Attach does for drive()
   bc::Connection& c = *conn;
   p->conn = std::move(conn);
-  bc::start_direct_exchange(p->request, c, options.limits, p->response, p->x, [this, p](bool ok) {
-    p->x.connection = nullptr;
-    p->ok = ok;
-    // As drive(): pooled after a response that allows another.
-    if (ok && bc::poolable(*p->conn)) {
-      pool_for(p->request).connections.push_back(std::move(p->conn));
-    }
-    p->conn.reset();
-    finish(*p, nullptr);
-  });
+  // The exchange owns `p` until done has run; done itself captures two pointers, which
+  // std::function stores without allocating.
+  Pending* const raw = p.get();
+  bc::start_direct_exchange(
+      p->request, c, options.limits, p->response, p->x,
+      [this, raw](bool ok) {
+        raw->x.connection = nullptr;
+        raw->ok = ok;
+        // As drive(): pooled after a response that allows another.
+        if (ok && bc::poolable(*raw->conn)) {
+          pool_for(raw->request).connections.push_back(std::move(raw->conn));
+        }
+        raw->conn.reset();
+        finish(*raw, nullptr);
+      },
+      p);
   return true;
 }
 
