@@ -584,6 +584,13 @@ Result<BulkItem> decode_bulk_item(const RawItem& raw, std::string_view default_g
   // never decodes as a thread ("group" and "thread" are not thread properties), so only items
   // that do not decode are parsed again below to tell an envelope from a broken thread.
   if (!default_group.empty()) {
+    // Most items are plain threads, decoded without building a document; any other (an envelope,
+    // a problem, an annotation, another spelling) is decoded the long way, which has the messages.
+    if (decode_plain_thread_request(raw.text, out.thread)) {
+      out.group = std::string(default_group);
+      return out;
+    }
+    out.thread = ThreadRequest();
     DecodedThread decoded;
     if (decode_thread_request_issues(raw.text, decoded).empty()) {
       out.group = std::string(default_group);

@@ -697,6 +697,257 @@ class ThreadDecoder {
 };
 
 // ---------------------------------------------------------------------------------------------
+// Decoding the common case from the parse events (decode_plain_thread_request).
+
+// Straight from basic_parser's events into a ThreadRequest, for the documents ThreadDecoder would
+// accept without an issue or a dropped property, spelled with the canonical names only. Anything
+// else stops the parse (`declined`), and the caller decodes the document the long way, so every
+// message still comes from one place. Which documents get here decides nothing but the cost:
+// what is decoded is what ThreadDecoder decodes from the same text.
+class PlainThreadHandler {
+ public:
+  static constexpr std::size_t max_object_size = json::object::max_size();
+  static constexpr std::size_t max_array_size = json::array::max_size();
+  static constexpr std::size_t max_key_size = json::string::max_size();
+  static constexpr std::size_t max_string_size = json::string::max_size();
+
+  explicit PlainThreadHandler(ThreadRequest& out) : thread_(out) {}
+
+  bool declined = false;
+
+  bool on_document_begin(json::error_code&) { return true; }
+  bool on_document_end(json::error_code&) { return true; }
+  bool on_object_begin(json::error_code& ec) {
+    if (depth_ == 0) {
+      if (started_) return decline(ec);
+      started_ = true;
+      return push(Ctx::kThread, ec);
+    }
+    switch (top().ctx) {
+      case Ctx::kPosts:
+        post_ = &thread_.posts->emplace_back();
+        return push(Ctx::kPost, ec);
+      case Ctx::kRecipients:
+        recipient_ = &recipients_->emplace_back();
+        return push(Ctx::kRecipient, ec);
+      case Ctx::kPost:
+        if (slot_ == Slot::kBody) {
+          post_->body.emplace();
+          return push(Ctx::kBody, ec);
+        }
+        if (slot_ == Slot::kFrom || slot_ == Slot::kSender) {
+          std::optional<Recipient>& r = slot_ == Slot::kFrom ? post_->from : post_->sender;
+          recipient_ = &r.emplace();
+          return push(Ctx::kRecipient, ec);
+        }
+        return decline(ec);
+      case Ctx::kRecipient:
+        return slot_ == Slot::kEmailAddress ? push(Ctx::kEmail, ec) : decline(ec);
+      default:
+        return decline(ec);
+    }
+  }
+  bool on_object_end(std::size_t, json::error_code&) { return pop(); }
+  bool on_array_begin(json::error_code& ec) {
+    if (depth_ == 0) return decline(ec);
+    const Ctx ctx = top().ctx;
+    if (ctx == Ctx::kThread) {
+      switch (slot_) {
+        case Slot::kPosts:
+          thread_.posts.emplace();
+          return push(Ctx::kPosts, ec);
+        case Slot::kToRecipients:
+          recipients_ = &thread_.to_recipients.emplace();
+          return push(Ctx::kRecipients, ec);
+        case Slot::kCcRecipients:
+          recipients_ = &thread_.cc_recipients.emplace();
+          return push(Ctx::kRecipients, ec);
+        default:
+          return decline(ec);
+      }
+    }
+    if (ctx == Ctx::kPost && slot_ == Slot::kNewParticipants) {
+      recipients_ = &post_->new_participants.emplace();
+      return push(Ctx::kRecipients, ec);
+    }
+    if (ctx == Ctx::kPost && slot_ == Slot::kCategories) {
+      post_->categories.emplace();
+      return push(Ctx::kCategories, ec);
+    }
+    return decline(ec);
+  }
+  bool on_array_end(std::size_t, json::error_code&) { return pop(); }
+  bool on_key_part(json::string_view s, std::size_t, json::error_code&) {
+    part_.append(s.data(), s.size());
+    return true;
+  }
+  bool on_key(json::string_view s, std::size_t, json::error_code& ec) {
+    const std::string_view key = whole(s);
+    Frame& frame = top();
+    const std::vector<std::string_view>* names = nullptr;
+    const Slot* slots = nullptr;
+    switch (frame.ctx) {
+      case Ctx::kThread:
+        names = &kThreadShape.properties;
+        slots = kThreadSlots;
+        break;
+      case Ctx::kPost:
+        names = &kPostShape.properties;
+        slots = kPostSlots;
+        break;
+      case Ctx::kBody:
+        names = &kItemBodyShape.properties;
+        slots = kBodySlots;
+        break;
+      case Ctx::kRecipient:
+        names = &kRecipientShape.properties;
+        slots = kRecipientSlots;
+        break;
+      case Ctx::kEmail:
+        names = &kEmailAddressShape.properties;
+        slots = kEmailSlots;
+        break;
+      default:
+        return decline(ec);
+    }
+    for (std::size_t i = 0; i < names->size(); ++i) {
+      if ((*names)[i] != key) continue;
+      const std::uint32_t bit = std::uint32_t{1} << i;
+      if ((frame.seen & bit) != 0 || slots[i] == Slot::kNone) return decline(ec);  // twice
+      frame.seen |= bit;
+      slot_ = slots[i];
+      part_.clear();
+      return true;
+    }
+    return decline(ec);  // another spelling, an annotation, a computed or unknown property
+  }
+  bool on_string_part(json::string_view s, std::size_t, json::error_code&) {
+    part_.append(s.data(), s.size());
+    return true;
+  }
+  bool on_string(json::string_view s, std::size_t, json::error_code& ec) {
+    const std::string_view value = whole(s);
+    if (depth_ == 0) return decline(ec);
+    const Ctx ctx = top().ctx;
+    bool used = true;
+    if (ctx == Ctx::kCategories) {
+      post_->categories->emplace_back(value);
+    } else if (ctx == Ctx::kThread && slot_ == Slot::kTopic) {
+      thread_.topic.emplace(value);
+    } else if (ctx == Ctx::kBody && slot_ == Slot::kContent) {
+      post_->body->content.emplace(value);
+    } else if (ctx == Ctx::kBody && slot_ == Slot::kContentType && ascii_iequals(value, "text")) {
+      post_->body->content_type = BodyType::kText;
+    } else if (ctx == Ctx::kBody && slot_ == Slot::kContentType && ascii_iequals(value, "html")) {
+      post_->body->content_type = BodyType::kHtml;
+    } else if (ctx == Ctx::kEmail && slot_ == Slot::kAddress) {
+      recipient_->email_address.address = value;
+    } else if (ctx == Ctx::kEmail && slot_ == Slot::kName) {
+      recipient_->email_address.name.emplace(value);
+    } else {
+      used = false;
+    }
+    part_.clear();
+    return used || decline(ec);
+  }
+  bool on_number_part(json::string_view, json::error_code&) { return true; }
+  bool on_int64(std::int64_t, json::string_view, json::error_code& ec) { return decline(ec); }
+  bool on_uint64(std::uint64_t, json::string_view, json::error_code& ec) { return decline(ec); }
+  bool on_double(double, json::string_view, json::error_code& ec) { return decline(ec); }
+  bool on_bool(bool b, json::error_code& ec) {
+    if (depth_ == 0 || top().ctx != Ctx::kThread || slot_ != Slot::kIsLocked) return decline(ec);
+    thread_.is_locked = b;
+    return true;
+  }
+  bool on_null(json::error_code& ec) {
+    // An emailAddress's "name": null is how Graph writes an absent name; ThreadDecoder skips it.
+    return (depth_ > 0 && top().ctx == Ctx::kEmail && slot_ == Slot::kName) || decline(ec);
+  }
+  bool on_comment_part(json::string_view, json::error_code&) { return true; }
+  bool on_comment(json::string_view, json::error_code&) { return true; }
+
+ private:
+  // What is open, innermost last: the thread, posts, a post, its body, a recipients array, a
+  // recipient, its emailAddress, categories (six deep at most).
+  enum class Ctx : std::uint8_t {
+    kThread,
+    kPosts,
+    kPost,
+    kBody,
+    kRecipients,
+    kRecipient,
+    kEmail,
+    kCategories
+  };
+  // What the last key of the innermost object names.
+  enum class Slot : std::uint8_t {
+    kNone,  // a property left to ThreadDecoder (extensions, attachments)
+    kTopic,
+    kPosts,
+    kToRecipients,
+    kCcRecipients,
+    kIsLocked,
+    kBody,
+    kNewParticipants,
+    kFrom,
+    kSender,
+    kCategories,
+    kContentType,
+    kContent,
+    kEmailAddress,
+    kAddress,
+    kName
+  };
+  // In the order of each Shape's properties.
+  static constexpr Slot kThreadSlots[] = {Slot::kTopic, Slot::kPosts, Slot::kToRecipients,
+                                          Slot::kCcRecipients, Slot::kIsLocked};
+  static constexpr Slot kPostSlots[] = {Slot::kBody,   Slot::kNewParticipants, Slot::kFrom,
+                                        Slot::kSender, Slot::kCategories,      Slot::kNone,
+                                        Slot::kNone};
+  static constexpr Slot kBodySlots[] = {Slot::kContentType, Slot::kContent};
+  static constexpr Slot kRecipientSlots[] = {Slot::kEmailAddress};
+  static constexpr Slot kEmailSlots[] = {Slot::kAddress, Slot::kName};
+
+  struct Frame {
+    Ctx ctx = Ctx::kThread;
+    std::uint32_t seen = 0;  // bit i: the shape's property i was given
+  };
+  static constexpr std::size_t kMaxDepth = 8;
+
+  Frame& top() { return frames_[depth_ - 1]; }
+  bool push(Ctx ctx, json::error_code& ec) {
+    if (depth_ == kMaxDepth) return decline(ec);
+    frames_[depth_++] = Frame{ctx, 0};
+    return true;
+  }
+  bool pop() {
+    --depth_;
+    return true;
+  }
+  bool decline(json::error_code& ec) {
+    declined = true;
+    ec = json::error::syntax;
+    return false;
+  }
+  // A key or string given in parts (escapes, or a buffer boundary) is put together in part_.
+  std::string_view whole(json::string_view last) {
+    if (part_.empty()) return {last.data(), last.size()};
+    part_.append(last.data(), last.size());
+    return part_;
+  }
+
+  ThreadRequest& thread_;
+  Frame frames_[kMaxDepth];
+  std::size_t depth_ = 0;
+  bool started_ = false;
+  Slot slot_ = Slot::kNone;
+  Post* post_ = nullptr;                          // the post being decoded
+  std::vector<Recipient>* recipients_ = nullptr;  // the recipients array being decoded
+  Recipient* recipient_ = nullptr;                // the recipient being decoded
+  std::string part_;
+};
+
+// ---------------------------------------------------------------------------------------------
 // Encoding.
 
 // Appends `s` as a JSON string literal, escaped exactly as json::serialize escapes it: '"' and
@@ -1060,6 +1311,13 @@ std::vector<JsonIssue> decode_thread_request_issues(std::string_view text, Decod
   decoder.thread(parsed.value, out.request);
   decoder.finish();
   return issues;
+}
+
+bool decode_plain_thread_request(std::string_view text, ThreadRequest& out) {
+  json::basic_parser<PlainThreadHandler> parser(json::parse_options(), out);
+  json::error_code ec;
+  const std::size_t consumed = parser.write_some(false, text.data(), text.size(), ec);
+  return !ec && consumed == text.size() && !parser.handler().declined;
 }
 
 Result<DecodedThread> decode_thread_request(std::string_view text, std::string_view source) {

@@ -53,6 +53,16 @@ Result<DecodedThread> decode_thread_request(std::string_view json, std::string_v
 // (columns count code points). Never throws for any input.
 std::vector<JsonIssue> decode_thread_request_issues(std::string_view json, DecodedThread& out);
 
+// The common case of decode_thread_request_issues, without building a document: decodes straight
+// from the parse events when `json` is a conversationThread written with the canonical property
+// names only (exactly "topic", "posts", "body", "emailAddress", ...), each given once, with values
+// of the right types, and no annotations, computed properties, extensions or attachments. Returns
+// true with `out` filled exactly as decode_thread_request_issues fills DecodedThread::request
+// (which then reports no issue and drops nothing); false for anything else, including every
+// document with an issue, leaving `out` unspecified: the caller then decodes it with
+// decode_thread_request_issues, whose messages it needs. Allocates only what `out` holds.
+bool decode_plain_thread_request(std::string_view json, ThreadRequest& out);
+
 // Serializes exactly the fields that are set, in Graph's documented order:
 // topic, toRecipients, ccRecipients, isLocked, posts[{body{contentType,content}, newParticipants,
 // from, sender, categories, extensions, attachments}]. Compact, no trailing newline.

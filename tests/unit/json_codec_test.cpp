@@ -323,6 +323,141 @@ TEST_CASE("decode reports syntax errors with line and column") {
   }
 }
 
+// ---------------------------------------------------------------------------------------------
+// decode_plain_thread_request: the fast path agrees with decode_thread_request_issues
+
+struct PlainCase {
+  std::string json;
+  bool plain;  // whether the fast path takes it (otherwise the caller decodes the long way)
+};
+
+TEST_CASE("decode_plain_thread_request decodes exactly what decode_thread_request_issues does") {
+  const std::string big(70000, 'x');  // longer than any one buffer a parser might use
+  const std::vector<PlainCase> cases = {
+      // Taken: canonical names, right types, nothing dropped.
+      {"{}", true},
+      {R"({"topic":"t","posts":[{"body":{"contentType":"text","content":"c"}}]})", true},
+      {R"( {"posts":[{"body":{"content":"only content"}}],"topic":"after posts"}
+)",
+       true},
+      {R"({"topic": "Quarterly numbers",
+           "toRecipients": [{"emailAddress": {"address": "a@b.example", "name": "Amy"}}],
+           "ccRecipients": [],
+           "isLocked": false,
+           "posts": [{"body": {"contentType": "HTML", "content": "<p>Hi</p>"},
+                      "newParticipants": [{"emailAddress": {"name": "Bo", "address": "b@c.d"}}],
+                      "from": {"emailAddress": {"address": "f@c.d"}},
+                      "sender": {"emailAddress": {"address": "s@c.d", "name": null}},
+                      "categories": ["a", "", "c\u00e9"]},
+                     {"body": {}}, {}]})",
+       true},
+      {R"({"isLocked":true,"toRecipients":[{},{"emailAddress":{}}],"posts":[]})", true},
+      {R"({"topic":"esc \"q\" \\ \/ \b\f\n\r\t \u0001 \u00e9 \ud83d\ude00 é 😀"})", true},
+      {R"({"top\u0069c":"key with an escape","posts":[{"b\u006fdy":{"content":"\u0041"}}]})", true},
+      {"{\"topic\":\"" + big + "\",\"posts\":[{\"body\":{\"content\":\"" + big + "\\n\"}}]}", true},
+      {R"({"posts":[{"body":{"contentType":"Text"}},{"body":{"contentType":"hTmL"}}]})", true},
+      // Left to the long way: other spellings, dropped properties, pass-through objects ...
+      {R"({"Topic":"t"})", false},
+      {R"({"posts":[{"Body":{"content":"c"}}]})", false},
+      {R"({"topic":"t","id":"AAQk"})", false},
+      {R"({"@odata.context":"x","topic":"t"})", false},
+      {R"({"posts":[{"@odata.type":"#microsoft.graph.post","body":{}}]})", false},
+      {R"({"posts":[{"receivedDateTime":"2024-01-01T00:00:00Z"}]})", false},
+      {R"({"posts":[{"extensions":[{"@odata.type":"#microsoft.graph.openTypeExtension"}]}]})",
+       false},
+      {R"({"posts":[{"attachments":[]}]})", false},
+      // ... duplicates, in any case and at any depth ...
+      {R"({"topic":"a","topic":"b"})", false},
+      {R"({"topic":"a","Topic":"b"})", false},
+      {R"({"posts":[{"body":{"content":"a","content":"b"}}]})", false},
+      {R"({"toRecipients":[{"emailAddress":{"address":"a@b.c","address":"d@e.f"}}]})", false},
+      {R"({"posts":[],"posts":[]})", false},
+      // ... wrong types ...
+      {R"({"topic":1})", false},
+      {R"({"topic":null})", false},
+      {R"({"topic":["a"]})", false},
+      {R"({"isLocked":"true"})", false},
+      {R"({"isLocked":0})", false},
+      {R"({"posts":{}})", false},
+      {R"({"posts":["p"]})", false},
+      {R"({"posts":[[]]})", false},
+      {R"({"posts":[null]})", false},
+      {R"({"posts":[{"body":"text"}]})", false},
+      {R"({"posts":[{"body":{"contentType":"htm"}}]})", false},
+      {R"({"posts":[{"body":{"contentType":null}}]})", false},
+      {R"({"posts":[{"body":{"content":1.5}}]})", false},
+      {R"({"posts":[{"categories":["a",1]}]})", false},
+      {R"({"posts":[{"categories":[{}]}]})", false},
+      {R"({"posts":[{"from":[]}]})", false},
+      {R"({"toRecipients":{}})", false},
+      {R"({"toRecipients":["a@b.c"]})", false},
+      {R"({"toRecipients":[{"emailAddress":"a@b.c"}]})", false},
+      {R"({"toRecipients":[{"emailAddress":null}]})", false},
+      {R"({"toRecipients":[{"emailAddress":{"address":null}}]})", false},
+      {R"({"toRecipients":[{"emailAddress":{"name":7}}]})", false},
+      // ... unknown properties, envelopes, deep nesting ...
+      {R"({"topik":"t"})", false},
+      {R"({"posts":[{"body":{"content":"c","extra":{}}}]})", false},
+      {R"({"group":"g","thread":{"topic":"t"}})", false},
+      {R"({"thread":{"topic":"t"},"group":"g"})", false},
+      {R"({"posts":[{"body":{"content":{"a":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}}}]})",
+       false},
+      {std::string(40, '[') + std::string(40, ']'), false},
+      // ... and what is not one JSON object.
+      {"", false},
+      {"   ", false},
+      {"[]", false},
+      {"\"topic\"", false},
+      {"null", false},
+      {"42", false},
+      {"{} {}", false},
+      {"{} x", false},
+      {R"({"topic":"a",})", false},
+      {"{\"topic\":\"a\nb\"}", false},
+      {"{\"topic\":\"\xff\"}", false},
+      {R"({"topic":"unterminated)", false},
+      {R"({"posts":[)", false},
+      {"{/* a comment */}", false},
+  };
+  for (const PlainCase& c : cases) {
+    CAPTURE(c.json.substr(0, 120));
+    ThreadRequest fast;
+    const bool plain = decode_plain_thread_request(c.json, fast);
+    CHECK(plain == c.plain);
+    DecodedThread slow;
+    const std::vector<JsonIssue> issues = decode_thread_request_issues(c.json, slow);
+    if (plain) {
+      CHECK(issues.empty());
+      CHECK(slow.dropped.empty());
+      CHECK(fast == slow.request);
+      CHECK(encode_thread_request(fast) == encode_thread_request(slow.request));
+    }
+  }
+}
+
+TEST_CASE("decode_plain_thread_request fills every field it reads") {
+  ThreadRequest t;
+  REQUIRE(decode_plain_thread_request(
+      R"({"topic":"T","isLocked":true,"ccRecipients":[{"emailAddress":{"address":"c@d.e"}}],
+          "posts":[{"body":{"contentType":"html","content":"<b>x</b>"},
+                    "newParticipants":[{"emailAddress":{"address":"n@d.e","name":"N"}}],
+                    "from":{"emailAddress":{"address":"f@d.e"}},"categories":["k"]}]})",
+      t));
+  CHECK(t.topic == "T");
+  CHECK(t.is_locked == true);
+  CHECK_FALSE(t.to_recipients.has_value());
+  REQUIRE(t.cc_recipients.has_value());
+  CHECK(*t.cc_recipients == std::vector<Recipient>{{{"c@d.e", std::nullopt}}});
+  REQUIRE(t.posts.has_value());
+  REQUIRE(t.posts->size() == 1);
+  const Post& p = t.posts->front();
+  CHECK(p.body == ItemBody{BodyType::kHtml, "<b>x</b>"});
+  CHECK(*p.new_participants == std::vector<Recipient>{{{"n@d.e", "N"}}});
+  CHECK(p.from == Recipient{{"f@d.e", std::nullopt}});
+  CHECK_FALSE(p.sender.has_value());
+  CHECK(*p.categories == std::vector<std::string>{"k"});
+}
+
 TEST_CASE("decode_thread_request wraps the issues in a usage error") {
   SUBCASE("valid") {
     const Result<DecodedThread> r = decode_thread_request(R"({"topic":"t","id":"x"})", "stdin");
