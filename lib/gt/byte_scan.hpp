@@ -45,28 +45,47 @@ inline std::uint64_t below_bytes(std::uint64_t v, unsigned char n) {
 }  // namespace byte_scan_detail
 
 // Whether `s` holds a CR, an LF or a NUL: the bytes that would end or split an HTTP header line.
+// Runs on thirteen strings a bulk request, most of them short, so the bytes after the last
+// 16-byte step are never looked at one by one: a word is first tested for any byte below 0x0E
+// (one subtraction; header text has none) and looked at closely only then, the last word
+// overlaps the one before it, and 4 to 7 bytes are read as two 4-byte halves.
 inline bool has_cr_lf_or_nul(std::string_view s) {
   using namespace byte_scan_detail;
+  const char* p = s.data();
+  const std::size_t n = s.size();
   std::size_t i = 0;
 #if defined(__SSE2__)
   // Sixteen bytes a step: a bearer token alone is one to two kilobytes, checked every request.
   const __m128i cr = _mm_set1_epi8('\r');
   const __m128i lf = _mm_set1_epi8('\n');
   const __m128i nul = _mm_setzero_si128();
-  for (; i + 16 <= s.size(); i += 16) {
-    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i));
+  for (; i + 16 <= n; i += 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
     const __m128i hits = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, lf)),
                                       _mm_cmpeq_epi8(v, nul));
     if (_mm_movemask_epi8(hits) != 0) return true;
   }
 #endif
-  for (; i + 8 <= s.size(); i += 8) {
-    const std::uint64_t v = load(s.data() + i);
-    if (equal_bytes(v, '\r') | equal_bytes(v, '\n') | zero_bytes(v)) return true;
+  const auto hit = [](std::uint64_t v) {
+    return below_bytes(v, 0x0E) != 0 &&
+           (equal_bytes(v, '\r') | equal_bytes(v, '\n') | zero_bytes(v)) != 0;
+  };
+  if (i == n) return false;
+  if (n >= 8) {
+    for (; i + 8 < n; i += 8) {
+      if (hit(load(p + i))) return true;
+    }
+    return hit(load(p + n - 8));
   }
-  for (; i < s.size(); ++i) {
-    const char c = s[i];
-    if (c == '\r' || c == '\n' || c == '\0') return true;
+  if (n >= 4) {
+    std::uint32_t first;
+    std::uint32_t last;
+    std::memcpy(&first, p, sizeof first);
+    std::memcpy(&last, p + n - 4, sizeof last);
+    return hit(std::uint64_t{first} | std::uint64_t{last} << 32);
+  }
+  for (; i < n; ++i) {
+    if (p[i] == '\r' || p[i] == '\n' || p[i] == '\0') return true;
   }
   return false;
 }
