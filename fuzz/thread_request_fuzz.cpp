@@ -1,5 +1,7 @@
 // Fuzzes decode_thread_request (create --input, stdin): never crashes, and a thread that decodes
-// encodes to JSON that decodes again to the same request.
+// encodes to JSON that decodes again to the same request. And bulk creation's fast path,
+// decode_plain_thread_request, takes only documents the full decoder finds nothing wrong with,
+// and decodes those to the same request.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -10,6 +12,13 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view json(reinterpret_cast<const char*>(data), size);
+  gt::ThreadRequest plain;
+  if (gt::decode_plain_thread_request(json, plain)) {
+    gt::DecodedThread full;
+    GT_FUZZ_CHECK(gt::decode_thread_request_issues(json, full).empty());
+    GT_FUZZ_CHECK(full.dropped.empty());
+    GT_FUZZ_CHECK(gt::encode_thread_request(plain) == gt::encode_thread_request(full.request));
+  }
   auto decoded = gt::decode_thread_request(json, "fuzz");
   if (!decoded) {
     GT_FUZZ_CHECK(!decoded.error().message.empty());
