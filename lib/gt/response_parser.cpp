@@ -1,5 +1,6 @@
 #include "gt/response_parser.hpp"
 
+#include <charconv>
 #include <cstring>
 #include <limits>
 #include <string_view>
@@ -51,18 +52,11 @@ void for_each_element(std::string_view value, Fn fn) {
   }
 }
 
-// Decimal digits only, without overflow.
+// Decimal digits only (from_chars takes no sign or space for an unsigned type), all of `s`,
+// without overflow.
 bool parse_decimal(std::string_view s, std::uint64_t& out) {
-  if (s.empty()) return false;
-  std::uint64_t v = 0;
-  for (const char c : s) {
-    if (c < '0' || c > '9') return false;
-    const auto d = static_cast<std::uint64_t>(c - '0');
-    if (v > (std::numeric_limits<std::uint64_t>::max() - d) / 10) return false;
-    v = v * 10 + d;
-  }
-  out = v;
-  return true;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  return ec == std::errc() && end == s.data() + s.size();
 }
 
 }  // namespace

@@ -175,6 +175,8 @@ TEST_CASE("response parser: malformed responses are errors of the right kind") {
       {"HTTP/1.1 200 OK\r\n folded first\r\n\r\n", ParseError::kBadHeader},
       {"HTTP/1.1 200 OK\r\nX: y\n\r\n", ParseError::kBadHeader},
       {"HTTP/1.1 200 OK\r\nContent-Length: 12a\r\n\r\n", ParseError::kBadContentLength},
+      {"HTTP/1.1 200 OK\r\nContent-Length: +5\r\n\r\n", ParseError::kBadContentLength},
+      {"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", ParseError::kBadContentLength},
       {"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
        ParseError::kBadContentLength},
       {"HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999999\r\n\r\n",
