@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "gt/byte_scan.hpp"
+#include "gt/utf8.hpp"
 
 namespace gt {
 namespace {
@@ -18,36 +19,6 @@ constexpr std::size_t kMaxResultLineBytes = std::size_t{1} << 20;
 
 std::string_view to_std(json::string_view s) {
   return {s.data(), s.size()};
-}
-
-// The length of the well-formed UTF-8 sequence at s[i], or 0 when there is none (RFC 3629:
-// no overlong forms, no surrogates, nothing above U+10FFFF).
-std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
-  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
-  const unsigned char c = byte(i);
-  if (c < 0x80) return 1;
-  std::size_t length = 0;
-  unsigned char low = 0x80;
-  unsigned char high = 0xBF;
-  if (c >= 0xC2 && c <= 0xDF) {
-    length = 2;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    length = 3;
-    if (c == 0xE0) low = 0xA0;
-    if (c == 0xED) high = 0x9F;
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    length = 4;
-    if (c == 0xF0) low = 0x90;
-    if (c == 0xF4) high = 0x8F;
-  } else {
-    return 0;
-  }
-  if (i + length > s.size()) return 0;
-  if (byte(i + 1) < low || byte(i + 1) > high) return 0;
-  for (std::size_t k = 2; k < length; ++k) {
-    if (byte(i + k) < 0x80 || byte(i + k) > 0xBF) return 0;
-  }
-  return length;
 }
 
 // Appends `s` as a JSON string, as json::serialize writes one (\" \\ \b \t \n \f \r, \u00xx for the

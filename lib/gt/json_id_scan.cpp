@@ -5,6 +5,7 @@
 
 #include "gt/ascii.hpp"
 #include "gt/byte_scan.hpp"
+#include "gt/utf8.hpp"
 
 namespace gt {
 
@@ -144,31 +145,14 @@ class Scanner {
         escaped = true;
         p_ += 2;
       } else if (c >= 0x80) {
-        const std::size_t n = utf8_length();
+        const std::size_t n =
+            utf8_sequence_length(std::string_view(p_, static_cast<std::size_t>(end_ - p_)), 0);
         if (n == 0) return false;
         p_ += n;
       } else {
         return false;  // a control character
       }
     }
-  }
-
-  // The length of the well-formed UTF-8 sequence at p_ (Unicode table 3-7), 0 if it is not one.
-  std::size_t utf8_length() const {
-    const auto at = [&](std::ptrdiff_t i) { return static_cast<unsigned char>(p_[i]); };
-    const std::ptrdiff_t left = end_ - p_;
-    const unsigned char b0 = at(0);
-    const auto cont = [&](std::ptrdiff_t i, unsigned char lo = 0x80, unsigned char hi = 0xBF) {
-      return i < left && at(i) >= lo && at(i) <= hi;
-    };
-    if (b0 >= 0xC2 && b0 <= 0xDF) return cont(1) ? 2 : 0;
-    if (b0 == 0xE0) return cont(1, 0xA0) && cont(2) ? 3 : 0;
-    if ((b0 >= 0xE1 && b0 <= 0xEC) || b0 == 0xEE || b0 == 0xEF) return cont(1) && cont(2) ? 3 : 0;
-    if (b0 == 0xED) return cont(1, 0x80, 0x9F) && cont(2) ? 3 : 0;
-    if (b0 == 0xF0) return cont(1, 0x90) && cont(2) && cont(3) ? 4 : 0;
-    if (b0 >= 0xF1 && b0 <= 0xF3) return cont(1) && cont(2) && cont(3) ? 4 : 0;
-    if (b0 == 0xF4) return cont(1, 0x80, 0x8F) && cont(2) && cont(3) ? 4 : 0;
-    return 0;
   }
 
   // A number (no exponent, at most kMaxNumberDigits digits) or true/false/null.

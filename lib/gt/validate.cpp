@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "gt/address.hpp"
+#include "gt/utf8.hpp"
 
 namespace gt {
 namespace {
@@ -13,39 +14,6 @@ bool is_blank(std::string_view s) {
   return std::all_of(s.begin(), s.end(), [](char c) {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
   });
-}
-
-// Offset of the first byte that is not part of a well-formed UTF-8 sequence, or npos.
-std::size_t invalid_utf8_at(std::string_view s) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {  // ASCII, the common case, one byte at a time
-      ++i;
-      continue;
-    }
-    std::size_t len = 0;
-    unsigned min = 0;
-    if ((c & 0xE0) == 0xC0)
-      len = 2, min = 0x80;
-    else if ((c & 0xF0) == 0xE0)
-      len = 3, min = 0x800;
-    else if ((c & 0xF8) == 0xF0)
-      len = 4, min = 0x10000;
-    else
-      return i;
-    if (i + len > s.size()) return i;
-    unsigned cp = c & (0x7F >> len);
-    for (std::size_t k = 1; k < len; ++k) {
-      const auto cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xC0) != 0x80) return i;
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    // Overlong forms, UTF-16 surrogates and values past U+10FFFF are not UTF-8.
-    if (cp < min || (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF) return i;
-    i += len;
-  }
-  return std::string_view::npos;
 }
 
 std::string indexed(std::string_view base, std::size_t i) {
