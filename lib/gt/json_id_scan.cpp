@@ -139,11 +139,10 @@ class Scanner {
         return true;
       }
       if (c == '\\') {
-        if (end_ - p_ < 2 || std::strchr("\"\\/bfnrt", p_[1]) == nullptr || p_[1] == '\0') {
-          return false;  // \u, or not an escape
-        }
+        const std::size_t n = escape_length();
+        if (n == 0) return false;
         escaped = true;
-        p_ += 2;
+        p_ += n;
       } else if (c >= 0x80) {
         const std::size_t n =
             utf8_sequence_length(std::string_view(p_, static_cast<std::size_t>(end_ - p_)), 0);
@@ -153,6 +152,37 @@ class Scanner {
         return false;  // a control character
       }
     }
+  }
+
+  // The length of the escape at p_ (a backslash): 2 for \" \\ \/ \b \f \n \r \t, 6 for a \u that
+  // is not a surrogate, 12 for a high surrogate followed by a low one (a character beyond U+FFFF,
+  // such as an emoji); 0 for anything else, which the exact parser then judges.
+  std::size_t escape_length() const {
+    const std::ptrdiff_t left = end_ - p_;
+    if (left < 2) return 0;
+    if (p_[1] != 'u') return p_[1] != '\0' && std::strchr("\"\\/bfnrt", p_[1]) != nullptr ? 2 : 0;
+    const int first = hex4(2);
+    if (first < 0) return 0;
+    if (first < 0xD800 || first > 0xDFFF) return 6;
+    if (first > 0xDBFF || left < 12 || p_[6] != '\\' || p_[7] != 'u') return 0;
+    const int second = hex4(8);
+    return second >= 0xDC00 && second <= 0xDFFF ? 12 : 0;
+  }
+
+  // The four hex digits at p_ + at as a number, -1 if they are not four hex digits.
+  int hex4(std::ptrdiff_t at) const {
+    if (end_ - p_ < at + 4) return -1;
+    int value = 0;
+    for (std::ptrdiff_t i = at; i < at + 4; ++i) {
+      const char h = p_[i];
+      int digit = -1;
+      if (h >= '0' && h <= '9') digit = h - '0';
+      if (h >= 'a' && h <= 'f') digit = h - 'a' + 10;
+      if (h >= 'A' && h <= 'F') digit = h - 'A' + 10;
+      if (digit < 0) return -1;
+      value = value * 16 + digit;
+    }
+    return value;
   }
 
   // A number (no exponent, at most kMaxNumberDigits digits) or true/false/null.

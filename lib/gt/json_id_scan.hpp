@@ -8,7 +8,10 @@
 // common subset this scanner handles. Outside that subset it says "unsure" and the caller runs the
 // exact parser. Unsure, never wrong, for:
 //  - a document that is not valid JSON or not an object (the exact parser decides what that gives);
-//  - \u escapes, and strings with any escape where it matters (an "id"-like key, the id's value);
+//  - a \u escape that is a lone or misplaced UTF-16 surrogate, and any escape where it matters
+//    (in a top-level key, which might spell "id", or in the id's value). Other escapes, \u
+//    included, are checked and accepted (JSON writers such as OData's may escape every character
+//    outside ASCII, so a real answer often has some);
 //  - numbers with an exponent or more than 18 digits (parsers differ on where such numbers
 //    overflow);
 //  - nesting deeper than 16 (the exact parser's limit is 32);

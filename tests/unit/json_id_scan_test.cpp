@@ -28,13 +28,15 @@ const char* const kGraphAnswer =
 }  // namespace
 
 TEST_CASE("scan_created_id is sure of the common shapes of a created thread") {
-  // \u escapes are outside the fast subset: the Graph answer above is sure once they are out.
+  // The Graph answer as it is (with a \u escape), and with the character written as UTF-8.
   std::string graph = kGraphAnswer;
   graph.replace(graph.find("\\u00fcber"), 9,
                 "\xC3\xBC"
                 "ber");
   const std::vector<std::pair<std::string, std::string>> cases = {
       {graph, "AAQkADBmYjI1ZjE0LWJlbmNoAAAQAAAA="},
+      {kGraphAnswer, "AAQkADBmYjI1ZjE0LWJlbmNoAAAQAAAA="},
+      {R"({"preview":"caf\u00E9 \ud83d\ude00 \u0041\u0000","id":"x"})", "x"},
       {R"({"id":"a"})", "a"},
       {" \t\r\n{ \"id\" : \"a\" } \n", "a"},
       {R"({"ID":"upper"})", "upper"},
@@ -72,7 +74,13 @@ TEST_CASE("scan_created_id is unsure outside its subset and of anything that is 
   for (int i = 0; i < 16; ++i) deep17 += "]";
   deep17 += "}";
   const std::vector<std::string> cases = {
-      kGraphAnswer,                             // a \u escape
+      R"({"t":"\ud800","id":"x"})",             // a lone high surrogate
+      R"({"t":"\udc00","id":"x"})",             // a lone low surrogate
+      R"({"t":"\ud83d\u0041","id":"x"})",       // a high surrogate, then no low one
+      R"({"t":"\ud83d"})",                      // a high surrogate at the end of the string
+      R"({"t":"\u12G4"})",                      // not four hex digits
+      R"({"t":"\u12"})",                        // cut short
+      R"({"id":"\u0061"})",                     // the id needs unescaping
       R"({"\u0069d":"escaped key"})",           // a top-level key that might unescape to "id"
       R"({"i\"d":"x","id":"y"})",               // any escape in a top-level key
       R"({"id":"a\"b"})",                       // the id needs unescaping
@@ -115,13 +123,16 @@ TEST_CASE("scan_created_id is unsure outside its subset and of anything that is 
 TEST_CASE("scan_created_id never disagrees with the exact parser on damaged answers") {
   // Every prefix of a real answer, and every byte of it replaced by each of a set of bytes that
   // matter to JSON: where the scanner is sure, it must give what the exact parser gives.
-  std::string answer = kGraphAnswer;
-  answer.replace(answer.find("\\u00fcber"), 9,
-                 "\xC3\xBC"
-                 "ber");
-  REQUIRE(scan_created_id(answer).sure);
+  // The answer with its character as UTF-8, as it is (a \u escape), and with an emoji escaped as
+  // a surrogate pair.
+  std::string utf8 = kGraphAnswer;
+  utf8.replace(utf8.find("\\u00fcber"), 9,
+               "\xC3\xBC"
+               "ber");
+  std::string pair = kGraphAnswer;
+  pair.replace(pair.find("\\u00fcber"), 9, "\\ud83d\\ude00");
   std::string bytes =
-      "{}[]\":,\\ \t\n0-.eE1tfnux\x01\x7F"
+      "{}[]\":,\\ \t\n0-.eE1tfnuxdD8cC\x01\x7F"
       "\x80\xC3\xED\xF4\xFF";
   bytes.push_back('\0');
   int sure = 0;
@@ -136,12 +147,15 @@ TEST_CASE("scan_created_id never disagrees with the exact parser on damaged answ
       FAIL("the scanner was sure of a different id");
     }
   };
-  for (std::size_t n = 0; n <= answer.size(); ++n) check(answer.substr(0, n));
-  for (std::size_t i = 0; i < answer.size(); ++i) {
-    for (const char b : bytes) {
-      std::string body = answer;
-      body[i] = b;
-      check(body);
+  for (const std::string& answer : {utf8, std::string(kGraphAnswer), pair}) {
+    REQUIRE(scan_created_id(answer).sure);
+    for (std::size_t n = 0; n <= answer.size(); ++n) check(answer.substr(0, n));
+    for (std::size_t i = 0; i < answer.size(); ++i) {
+      for (const char b : bytes) {
+        std::string body = answer;
+        body[i] = b;
+        check(body);
+      }
     }
   }
   // The check is only worth something if the scanner was sure of many of the variants.
