@@ -82,10 +82,10 @@ std::string encode_lock_request(bool is_locked);
 // stays empty) and properties of the wrong type are ignored. raw_json is always the input.
 Result<CreatedThread> decode_created_thread(std::string_view body);
 
-// decode_created_thread(body)->id, or "" when that fails, without building the document: the
-// body is still checked whole (invalid JSON, or anything but an object, gives ""), and duplicate
-// and case-variant keys resolve as there (the first "id" in any case, with the last value given
-// for that exact key). For bulk creation, which needs only the id of each answer.
+// decode_created_thread(body)->id, or "" when that fails. For bulk creation, which needs only
+// the id of each answer: gt/json_id_scan reads the common shapes in one pass without building
+// the document (still checking it whole, and resolving duplicate and case-variant keys as
+// decode_created_thread does); anything outside its subset goes through decode_created_thread.
 std::string decode_created_thread_id(std::string_view body);
 
 // Reads a list page {"value": [thread, ...], "@odata.nextLink": "..."}. Each thread is decoded as
