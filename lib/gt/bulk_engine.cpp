@@ -302,7 +302,7 @@ struct BulkEngine::Impl {
           log("< " + status_line(ex.response) + "  item " + std::to_string(item->work.index));
         }
         adapt(ex.response.status);
-        on_answer(item, ex.response, item->crid);
+        on_answer(item, ex.response);
       } else {
         log("< " + std::string(failure_name(ex.error.failure)) + ": " + ex.error.message +
             "  item " + std::to_string(item->work.index));
@@ -375,14 +375,16 @@ struct BulkEngine::Impl {
     return !stopping && item->attempts <= options.retry.max_retries;
   }
 
-  void on_answer(Item* item, const HttpResponse& response, const std::string& crid) {
+  // The answer to the item's attempt: item->crid is that attempt's (an item is never sent again
+  // while its request is out).
+  void on_answer(Item* item, const HttpResponse& response) {
     item->last_status = response.status;
     if (is_2xx(response.status)) {
       std::string id = created_thread_id(response);
       finish_created(item, response.status, std::move(id), false);
       return;
     }
-    Error e = graph_error(response, crid, "create the thread");
+    Error e = graph_error(response, item->crid, "create the thread");
     if (response.status == 429 || response.status == 503) {
       ++counts.throttled;
       const milliseconds delay = throttle_delay(response, item->attempts);
@@ -443,7 +445,7 @@ struct BulkEngine::Impl {
     if (ex.response.status != 200) {
       // The batch as a whole was answered: throttled (nothing inside ran), a gateway timeout
       // (unknown for every part), or an error that applies to every part.
-      for (Item* item : items) on_answer(item, ex.response, crid);
+      for (Item* item : items) on_answer(item, ex.response);
       return;
     }
     auto answers = decode_batch_response(ex.response.body);
@@ -468,7 +470,7 @@ struct BulkEngine::Impl {
         unknown(item, e);
         continue;
       }
-      on_answer(item, it->response, crid);
+      on_answer(item, it->response);
     }
   }
 
