@@ -230,7 +230,7 @@ int validate_only(const CreateOptions& o, OpenedInput& input, ItemMaker& maker, 
     BulkWork w = maker.make(*raw);
     if (w.ready && w.ready->outcome == Outcome::kFailed) {
       ++invalid;
-      print(encode_result_line(*w.ready));
+      print(*w.ready);
     } else if (dry_run && !described && !w.ready) {
       std::string warning;
       const std::string bearer = session.dry_run_bearer(warning);
